@@ -1,0 +1,117 @@
+// Node configuration: one table of settings, each with a default, an environment variable
+// (SYNOD_*), a command-line flag and a config-file key (DESIGN.md "Defaults"). Precedence, highest
+// first: flags, environment, config file, defaults. The table is the single place a setting is
+// declared, so the CLI help, the env parser and the file loader cannot drift apart.
+import { readFileSync } from "node:fs";
+
+export type FsyncPolicy = "always" | "never" | `interval:${number}`;
+
+export interface NodeConfig {
+  /** This node's id in the cluster, a positive integer. Default 1. */
+  nodeId: number;
+  /** Directory for all durable state. Default ./synod-data. */
+  dataDir: string;
+  /** Address every listener binds. Default 127.0.0.1 (loopback; set 0.0.0.0 to serve a network). */
+  host: string;
+  /** Kafka listener port; 0 picks a free port. Default 9092. */
+  kafkaPort: number;
+  /** ZooKeeper listener port; 0 picks a free port. Default 2181. */
+  zookeeperPort: number;
+  /** Admin HTTP port (/health, /metrics); 0 picks a free port. Default 8080. */
+  adminPort: number;
+  /** Host name clients are told to connect to (Kafka Metadata). Default: host. */
+  advertisedHost: string | undefined;
+  /** When the storage engine fsyncs: "always" (group commit), "interval:<ms>" or "never". */
+  fsync: FsyncPolicy;
+  /** pino log level. Default info. */
+  logLevel: string;
+}
+
+interface Setting<K extends keyof NodeConfig> {
+  key: K;
+  flag: string;
+  env: string;
+  description: string;
+  defaultValue: NodeConfig[K];
+  parse: (raw: string) => NodeConfig[K];
+}
+
+function parsePort(raw: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${raw}`);
+  return port;
+}
+
+function parsePositiveInt(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`invalid positive integer: ${raw}`);
+  return value;
+}
+
+export function parseFsyncPolicy(raw: string): FsyncPolicy {
+  if (raw === "always" || raw === "never") return raw;
+  const match = /^interval:(\d+)$/.exec(raw);
+  if (match && Number(match[1]) > 0) return raw as FsyncPolicy;
+  throw new Error(`invalid fsync policy: ${raw} (expected always, never or interval:<ms>)`);
+}
+
+const identity = (raw: string): string => raw;
+
+export const SETTINGS = [
+  { key: "nodeId", flag: "--node-id <id>", env: "SYNOD_NODE_ID", description: "this node's id", defaultValue: 1, parse: parsePositiveInt },
+  { key: "dataDir", flag: "--data-dir <dir>", env: "SYNOD_DATA_DIR", description: "directory for durable state", defaultValue: "./synod-data", parse: identity },
+  { key: "host", flag: "--host <host>", env: "SYNOD_HOST", description: "address the listeners bind", defaultValue: "127.0.0.1", parse: identity },
+  { key: "kafkaPort", flag: "--kafka-port <port>", env: "SYNOD_KAFKA_PORT", description: "Kafka listener port (0: any free port)", defaultValue: 9092, parse: parsePort },
+  { key: "zookeeperPort", flag: "--zookeeper-port <port>", env: "SYNOD_ZOOKEEPER_PORT", description: "ZooKeeper listener port (0: any free port)", defaultValue: 2181, parse: parsePort },
+  { key: "adminPort", flag: "--admin-port <port>", env: "SYNOD_ADMIN_PORT", description: "admin HTTP port for /health and /metrics (0: any free port)", defaultValue: 8080, parse: parsePort },
+  { key: "advertisedHost", flag: "--advertised-host <host>", env: "SYNOD_ADVERTISED_HOST", description: "host name clients are told to connect to", defaultValue: undefined, parse: identity },
+  { key: "fsync", flag: "--fsync <policy>", env: "SYNOD_FSYNC", description: "always | interval:<ms> | never", defaultValue: "always", parse: parseFsyncPolicy },
+  { key: "logLevel", flag: "--log-level <level>", env: "SYNOD_LOG_LEVEL", description: "log level (trace..fatal, silent)", defaultValue: "info", parse: identity },
+] as const satisfies ReadonlyArray<Setting<keyof NodeConfig>>;
+
+export function defaultConfig(): NodeConfig {
+  const config: Record<string, unknown> = {};
+  for (const setting of SETTINGS) config[setting.key] = setting.defaultValue;
+  return config as unknown as NodeConfig;
+}
+
+export interface ResolveSources {
+  /** Values from command-line flags, already keyed by setting (strings as typed). */
+  flags?: Partial<Record<keyof NodeConfig, string>>;
+  /** Environment, default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Path of a JSON config file whose keys are NodeConfig keys. */
+  configFile?: string;
+  /** Programmatic overrides (startNode options), applied last. */
+  overrides?: Partial<NodeConfig>;
+}
+
+export function resolveConfig(sources: ResolveSources = {}): NodeConfig {
+  const config = defaultConfig() as unknown as Record<string, unknown>;
+  const env = sources.env ?? process.env;
+  let file: Record<string, unknown> = {};
+  if (sources.configFile) {
+    const text = readFileSync(sources.configFile, "utf8");
+    try {
+      file = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new Error(`config file ${sources.configFile} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  for (const key of Object.keys(file)) {
+    if (!known.has(key)) throw new Error(`config file ${sources.configFile}: unknown setting "${key}"`);
+  }
+  for (const setting of SETTINGS) {
+    const fromFile = file[setting.key];
+    if (fromFile !== undefined) config[setting.key] = setting.parse(String(fromFile));
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== "") config[setting.key] = setting.parse(fromEnv);
+    const fromFlag = sources.flags?.[setting.key];
+    if (fromFlag !== undefined) config[setting.key] = setting.parse(fromFlag);
+  }
+  for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    if (value !== undefined) config[key] = value;
+  }
+  return config as unknown as NodeConfig;
+}
