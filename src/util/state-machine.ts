@@ -1,0 +1,21 @@
+// The contract between the consensus layer and the deterministic state machines (log/, coord/,
+// meta/, and the simulator's KV store). A state machine sees only chosen commands, in slot order,
+// and must compute the same state from the same commands on every replica: no clock, no
+// randomness, no I/O. Time enters only inside commands (the leader stamps it when proposing).
+
+/** Where a command sits in the replicated log: unique and strictly increasing across applies. */
+export interface LogPosition {
+  /** The Paxos slot that carries the command's batch. */
+  slot: number;
+  /** The command's index within that slot's batch (0-based). */
+  index: number;
+}
+
+export interface StateMachine<Result = unknown> {
+  /** Applies one chosen command and returns its result (handed to the proposer's waiter, if any). */
+  apply(command: Uint8Array, position: LogPosition): Result;
+  /** A self-contained image of the state after the last applied command. */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state with a snapshot's image (discarding everything before). */
+  restore(snapshot: Uint8Array): void;
+}
