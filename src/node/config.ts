@@ -95,7 +95,7 @@ export function resolveConfig(sources: ResolveSources = {}): NodeConfig {
     try {
       file = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
-      throw new Error(`config file ${sources.configFile} is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`config file ${sources.configFile} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
   }
   const known = new Set<string>(SETTINGS.map((s) => s.key));
