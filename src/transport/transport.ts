@@ -11,7 +11,11 @@
 //   HELLO     (1): u16 version, u16 len + clusterId, u32 fromNodeId, u32 toNodeId
 //   HELLO_ACK (2): u8 ok, u16 len + reason
 //   BATCH     (3): repeated [u16 len + groupId][u32 len + message]
+//   PONG      (4): empty; sent back on an inbound connection (at most every pongIntervalMs) while
+//                  batches arrive, so the sender can tell a silently dead path (a partition that
+//                  drops packets leaves TCP retransmitting for minutes) and reconnect quickly.
 import { createServer, createConnection, type Server, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { Logger } from "../util/logger.js";
 import { FrameError, FrameReader, encodeFrame, type Frame } from "./frame.js";
 
@@ -19,6 +23,7 @@ export const PROTOCOL_VERSION = 1;
 const HELLO = 1;
 const HELLO_ACK = 2;
 const BATCH = 3;
+const PONG = 4;
 
 export interface PeerAddress {
   host: string;
@@ -42,6 +47,8 @@ export interface TransportOptions {
   backoffMsMax?: number;
   /** Handshake must complete within this (default 5 s). */
   handshakeTimeoutMs?: number;
+  /** A connection whose writes get no PONG back within this is presumed dead (default 3 s). */
+  peerSilenceMsMax?: number;
 }
 
 export interface PeerStats {
@@ -64,6 +71,8 @@ class OutboundPeer {
   flushScheduled = false;
   backoffMs: number;
   reconnectTimer: NodeJS.Timeout | undefined;
+  /** When the oldest write not yet followed by a PONG went out (0: none pending). */
+  unansweredSinceMs = 0;
   readonly stats: PeerStats = { connected: false, bytesOut: 0, bytesIn: 0, messagesOut: 0, messagesIn: 0, dropped: 0, queuedBytes: 0 };
 
   constructor(
@@ -86,6 +95,8 @@ export class Transport {
   private readonly backoffMsMax: number;
   private readonly handshakeTimeoutMs: number;
   private boundPort = 0;
+  private readonly peerSilenceMsMax: number;
+  private livenessTimer: NodeJS.Timeout | undefined;
   onMessage: MessageHandler = () => undefined;
   onPeerConnected: (peer: number, connected: boolean) => void = () => undefined;
 
@@ -95,6 +106,7 @@ export class Transport {
     this.backoffMsMin = options.backoffMsMin ?? 50;
     this.backoffMsMax = options.backoffMsMax ?? 2_000;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
+    this.peerSilenceMsMax = options.peerSilenceMsMax ?? 3_000;
   }
 
   get port(): number {
@@ -113,6 +125,18 @@ export class Transport {
     });
     this.boundPort = (server.address() as { port: number }).port;
     this.setPeers(this.options.peers);
+    this.livenessTimer = setInterval(() => this.checkLiveness(), Math.max(100, this.peerSilenceMsMax / 3));
+    this.livenessTimer.unref();
+  }
+
+  private checkLiveness(): void {
+    const now = performance.now();
+    for (const peer of this.outbound.values()) {
+      if (peer.ready && peer.socket && peer.unansweredSinceMs > 0 && now - peer.unansweredSinceMs > this.peerSilenceMsMax) {
+        this.options.logger.warn({ peer: peer.nodeId, silentMs: Math.round(now - peer.unansweredSinceMs) }, "peer stopped answering; reconnecting");
+        peer.socket.destroy();
+      }
+    }
   }
 
   /** Replaces the peer set (membership change); connections to removed peers are closed. */
@@ -187,6 +211,7 @@ export class Transport {
       peer.stats.bytesOut += bytes + 5;
       let writable = true;
       for (const part of encodeFrame(BATCH, parts)) writable = socket.write(part);
+      if (peer.unansweredSinceMs === 0) peer.unansweredSinceMs = performance.now();
       if (!writable) break;
     }
     peer.stats.queuedBytes = peer.queuedBytes;
@@ -194,7 +219,10 @@ export class Transport {
 
   private connect(peer: OutboundPeer): void {
     if (this.closed || this.outbound.get(peer.nodeId) !== peer) return;
-    const socket = createConnection({ host: peer.address.host, port: peer.address.port });
+    // Dial from our own listen address (when it is a specific one) so that the source address
+    // identifies this node: operators' firewall rules and the partition tests rely on it.
+    const localAddress = this.options.host !== "0.0.0.0" && this.options.host !== "::" ? this.options.host : undefined;
+    const socket = createConnection({ host: peer.address.host, port: peer.address.port, localAddress });
     peer.socket = socket;
     peer.ready = false;
     socket.setNoDelay(true);
@@ -220,6 +248,10 @@ export class Transport {
         return;
       }
       for (const frame of frames) {
+        if (frame.type === PONG) {
+          peer.unansweredSinceMs = 0;
+          continue;
+        }
         if (frame.type !== HELLO_ACK || peer.ready) continue;
         const ok = frame.payload.byteLength >= 1 && frame.payload.readUInt8(0) === 1;
         if (!ok) {
@@ -243,6 +275,7 @@ export class Transport {
       clearTimeout(handshakeTimer);
       const wasReady = peer.ready;
       peer.ready = false;
+      peer.unansweredSinceMs = 0;
       peer.stats.connected = false;
       if (peer.socket === socket) peer.socket = undefined;
       // What was queued for a dead connection is stale for consensus; drop it.
@@ -270,6 +303,7 @@ export class Transport {
     socket.setNoDelay(true);
     const reader = new FrameReader(this.frameBytesMax);
     let from: number | undefined;
+    let lastPongMs = 0;
     const handshakeTimer = setTimeout(() => socket.destroy(), this.handshakeTimeoutMs);
     const refuse = (reason: string): void => {
       this.options.logger.warn({ remote: socket.remoteAddress, reason }, "refused a peer connection");
@@ -306,6 +340,11 @@ export class Transport {
           this.options.logger.warn({ peer: from }, "malformed batch from peer; closing");
           socket.destroy();
           return;
+        }
+        const now = performance.now();
+        if (now - lastPongMs >= this.peerSilenceMsMax / 6) {
+          lastPongMs = now;
+          for (const part of encodeFrame(PONG, Buffer.alloc(0))) socket.write(part);
         }
       }
     });
@@ -366,6 +405,7 @@ export class Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.livenessTimer);
     for (const peer of this.outbound.values()) this.closePeer(peer);
     for (const socket of this.inbound) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

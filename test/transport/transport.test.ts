@@ -112,3 +112,29 @@ test("frame reader: split chunks reassemble; limits are enforced before allocati
   assert.throws(() => new FrameReader(100).push(Buffer.from([0, 0, 1, 0, 3])), FrameError);
   assert.throws(() => new FrameReader(100).push(Buffer.from([0, 0, 0, 0])), FrameError);
 });
+
+test("a partition (iptables drops on 127.0.0.x) stalls delivery; after healing the peer reconnects and delivery resumes", async (t) => {
+  const { NetFault } = await import("../helpers/netfault.js");
+  const fault = new NetFault(`transport-${process.pid}`);
+  t.after(() => fault.cleanup());
+  const a = new Transport({ nodeId: 1, clusterId: "c1", host: "127.0.0.2", port: 0, peers: new Map(), logger: silentLogger(), peerSilenceMsMax: 600, handshakeTimeoutMs: 500 });
+  const b = new Transport({ nodeId: 2, clusterId: "c1", host: "127.0.0.3", port: 0, peers: new Map(), logger: silentLogger() });
+  await a.start();
+  await b.start();
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const received: string[] = [];
+  b.onMessage = (_f, _g, m) => received.push(m.toString());
+  a.setPeers(new Map([[2, { host: "127.0.0.3", port: b.port }]]));
+  await waitFor(() => a.isConnected(2));
+  fault.partition(["127.0.0.2"], ["127.0.0.3"]);
+  const sendTicker = setInterval(() => a.send(2, "g", Buffer.from("during")), 50);
+  await waitFor(() => !a.isConnected(2), 5000);
+  clearInterval(sendTicker);
+  assert.equal(received.filter((m) => m === "during").length, 0, "nothing crosses the partition");
+  fault.heal();
+  const healedAt = Date.now();
+  await waitFor(() => a.isConnected(2), 10_000);
+  a.send(2, "g", Buffer.from("healed"));
+  await waitFor(() => received.includes("healed"));
+  console.log(`reconnected ${Date.now() - healedAt} ms after healing`);
+});
