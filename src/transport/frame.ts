@@ -1,6 +1,6 @@
 // Framing for node-to-node connections: [u32 length][u8 type][payload], length counting type +
-// payload. The reader enforces the maximum frame size before allocating and buffers incomplete
-// frames as a chunk list (no quadratic copying).
+// payload, on the shared length-prefixed reader (limit checked before allocating).
+import { FrameTooLargeError, LengthPrefixedReader } from "../util/frame-reader.js";
 
 export const FRAME_HEADER_BYTES = 5;
 
@@ -24,60 +24,19 @@ export function encodeFrame(type: number, payload: Uint8Array | readonly Uint8Ar
 }
 
 export class FrameReader {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly reader: LengthPrefixedReader;
 
-  constructor(private readonly frameBytesMax: number) {}
+  constructor(frameBytesMax: number) {
+    this.reader = new LengthPrefixedReader(frameBytesMax, 1);
+  }
 
-  /** Feeds bytes; returns the complete frames. Throws FrameError on a frame over the limit. */
+  /** Feeds bytes; returns the complete frames. Throws FrameError on a frame outside the limits. */
   push(chunk: Buffer): Frame[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.byteLength;
-    const frames: Frame[] = [];
-    while (this.buffered >= 4) {
-      const length = this.peekLength();
-      if (length < 1 || length > this.frameBytesMax) {
-        throw new FrameError(`frame of ${length} bytes is outside 1..${this.frameBytesMax}`);
-      }
-      if (this.buffered < 4 + length) break;
-      const bytes = this.take(4 + length);
-      frames.push({ type: bytes.readUInt8(4), payload: bytes.subarray(5) });
+    try {
+      return this.reader.push(chunk).map((bytes) => ({ type: bytes.readUInt8(0), payload: bytes.subarray(1) }));
+    } catch (error) {
+      if (error instanceof FrameTooLargeError) throw new FrameError(error.message);
+      throw error;
     }
-    return frames;
-  }
-
-  private peekLength(): number {
-    const first = this.chunks[0];
-    if (first.byteLength >= 4) return first.readUInt32BE(0);
-    const head = Buffer.concat(this.chunks, Math.min(4, this.buffered));
-    return head.readUInt32BE(0);
-  }
-
-  private take(count: number): Buffer {
-    const first = this.chunks[0];
-    let out: Buffer;
-    if (first.byteLength >= count) {
-      out = first.subarray(0, count);
-      if (first.byteLength === count) this.chunks.shift();
-      else this.chunks[0] = first.subarray(count);
-    } else {
-      out = Buffer.allocUnsafe(count);
-      let filled = 0;
-      while (filled < count) {
-        const chunk = this.chunks[0];
-        const need = count - filled;
-        if (chunk.byteLength <= need) {
-          chunk.copy(out, filled);
-          filled += chunk.byteLength;
-          this.chunks.shift();
-        } else {
-          chunk.copy(out, filled, 0, need);
-          this.chunks[0] = chunk.subarray(need);
-          filled += need;
-        }
-      }
-    }
-    this.buffered -= count;
-    return out;
   }
 }
