@@ -139,9 +139,25 @@ export class KafkaCluster implements KafkaBackend {
     }
   }
 
-  /** Waits until this node is registered and, on a single node, leads the metadata group. */
+  /**
+   * Waits until this node is registered, the metadata group has a leader, every partition the
+   * metadata assigns here is open, and those this node alone replicates are ready to serve.
+   */
   async ready(timeoutMs: number): Promise<boolean> {
-    return waitUntil(() => this.meta.nodes.has(this.options.runtime.nodeId) && (this.metaGroup.leaderId !== undefined), timeoutMs);
+    const self = this.options.runtime.nodeId;
+    return waitUntil(() => {
+      if (!this.meta.nodes.has(self) || this.metaGroup.leaderId === undefined || this.reconciling) return false;
+      for (const topic of this.meta.topics.values()) {
+        for (let p = 0; p < topic.partitions.length; p++) {
+          const replicas = topic.partitions[p];
+          if (!replicas.includes(self)) continue;
+          const handle = this.partitions.get(partitionGroupId(topic, p));
+          if (!handle) return false;
+          if (replicas.length === 1 && !handle.group.isLeaderReady) return false;
+        }
+      }
+      return true;
+    }, timeoutMs);
   }
 
   private onMetaRoleChange(): void {
@@ -255,7 +271,9 @@ export class KafkaCluster implements KafkaBackend {
       const reported = leaderId === this.options.runtime.nodeId ? (leaderReady ? leaderId : -1) : (leaderId ?? -1);
       return { leaderId: reported, leaderEpoch: local.leaderEpoch, replicas, isr: replicas };
     }
-    return { leaderId: replicas[0], leaderEpoch: -1, replicas, isr: replicas };
+    // Assigned here but not open yet: no leader to report. Elsewhere: the preferred replica.
+    const leaderId = replicas.includes(this.options.runtime.nodeId) ? -1 : replicas[0];
+    return { leaderId, leaderEpoch: -1, replicas, isr: replicas };
   }
 
   // ---- KafkaBackend

@@ -225,7 +225,7 @@ export class KafkaPartition {
     if (fetchOffset === base.highWatermark) return { ...base, errorCode: ErrorCode.NONE, records: [], recordsBytes: 0 };
     const log = this.group.storage;
     const appliedSlot = this.group.appliedSlot;
-    let slot = (await log.lookupByKey(fetchOffset)) ?? log.firstIndex;
+    let slot = await this.startSlotFor(fetchOffset);
     const records: Buffer[] = [];
     let bytes = 0;
     while (slot <= appliedSlot && (bytes < maxBytes || records.length === 0)) {
@@ -252,6 +252,34 @@ export class KafkaPartition {
       }
     }
     return { ...base, errorCode: ErrorCode.NONE, records, recordsBytes: bytes };
+  }
+
+  /**
+   * The slot to start reading at for `offset`. The storage key index answers "the last entry
+   * whose key <= offset"; that entry may be a no-op (it repeats the previous key) or a skipped
+   * entry (its key was claimed by an older leader and clamped), so step back to the nearest
+   * entry that holds applied batches starting at or before the offset.
+   */
+  private async startSlotFor(offset: number): Promise<number> {
+    const log = this.group.storage;
+    let slot = (await log.lookupByKey(offset)) ?? log.firstIndex;
+    const windowEntries = 16;
+    for (let steps = 0; slot > log.firstIndex && steps < 64; steps++) {
+      const from = Math.max(log.firstIndex, slot - windowEntries + 1);
+      const entries = await log.read(from, { toExclusive: slot + 1, maxEntries: windowEntries });
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const stored = entries[i];
+        if (this.state.isSkipped(stored.index)) continue;
+        const batches = recordBatchesOf(storedCommands(stored.payload).commands);
+        if (batches.length === 0) continue;
+        const first = batches[0];
+        const baseOffset = Number(Buffer.from(first.buffer, first.byteOffset, first.byteLength).readBigInt64BE(BatchField.baseOffset));
+        if (baseOffset <= offset) return stored.index;
+      }
+      if (from === log.firstIndex) return log.firstIndex;
+      slot = from - 1;
+    }
+    return slot;
   }
 
   /** ListOffsets: -1 latest, -2 earliest, else the first offset with timestamp >= the given one. */
