@@ -4,7 +4,7 @@
 // `crash` of the operations end with an unknown outcome. Figures: operations checked per second
 // for the valid history ("ok") and for the same history with one read corrupted ("illegal").
 //
-//   npm run bench -- lincheck [--clients 10] [--ops 1000] [--keys 10] [--crash 0.01] [--seed 1] [--repeat 5]
+//   npm run bench -- lincheck [--clients 10] [--ops 1000] [--keys 10] [--crash 0.01] [--seed 1] [--repeat 10]
 import { parseArgs, percentile, report, note, type BenchFigures } from "./harness.js";
 import { SeededRandom } from "../src/util/random.js";
 import { checkLinearizability, HistoryRecorder, kvModel, type KvInput, type KvOutput, type OpId, type Operation, type Value } from "../src/sim/linearizability/mod.js";
@@ -59,13 +59,15 @@ function main(): void {
   const keys = Number(args.get("keys") ?? 10);
   const crash = Number(args.get("crash") ?? 0.01);
   const seed = Number(args.get("seed") ?? 1);
-  const repeat = Number(args.get("repeat") ?? 5);
+  const repeat = Number(args.get("repeat") ?? 10);
   const history = generate(new SeededRandom(seed), clients, ops, keys, crash);
   note(`seed ${seed}: ${history.length} operations, ${history.filter((op) => op.output === undefined).length} unknown`);
   const reads = history.flatMap((op, i) => (op.input.kind === "get" && op.output !== undefined ? [i] : []));
   const corrupted = history.slice();
   const victim = reads[Math.floor(reads.length / 2)];
   corrupted[victim] = { ...history[victim], output: -1 };
+  // Warm the JIT up on both histories first, so neither measurement pays for compilation.
+  for (let i = 0; i < WARMUP_RUNS; i++) for (const h of [history, corrupted]) checkLinearizability(kvModel(), h);
   report("lincheck", {
     clients,
     opsPerClient: ops,
@@ -79,7 +81,9 @@ function main(): void {
   });
 }
 
-/** Checks `repeat` times (the first warms the JIT up) and reports the median. */
+const WARMUP_RUNS = 2;
+
+/** Checks `repeat` times and reports the median. */
 function measure(history: Operation<KvInput, KvOutput>[], repeat: number): BenchFigures {
   const runs = Array.from({ length: repeat }, () => checkLinearizability(kvModel(), history));
   const ms = percentile(runs.map((run) => run.elapsedMs), 50);

@@ -4,20 +4,21 @@
 //
 // Per partition: every operation becomes a call entry and a return entry, sorted by time (calls
 // before returns on ties, so operations that touch count as concurrent: conservative, it can only
-// accept more orders, never reject a linearizable history). The entries form a doubly linked list
-// in parallel typed arrays. A cursor walks the list: at a call entry it tries to linearize that
-// operation next (model.step); if legal and the configuration (set of linearized operations,
-// state) is new, the operation is lifted out of the list and the cursor restarts at the head. At a
-// return entry, some operation that must already have taken effect could not be placed, so the
-// search backtracks by popping an explicit stack (no recursion). Once every operation with a known
-// outcome is placed, the history is linearizable.
+// accept more orders, never reject a linearizable history). The entries form doubly linked lists
+// in parallel typed arrays. A cursor walks the call entries before the first return entry: it
+// tries to linearize each operation next (model.step); if legal and the configuration (set of
+// linearized operations, state) is new, the operation is lifted out of the lists and the walk
+// restarts. When the walk reaches the first return entry, that operation had to take effect
+// already and could not be placed, so the search backtracks by popping an explicit stack (no
+// recursion). Once every operation with a known outcome is placed, the history is linearizable.
 //
-// Unknown outcomes (return at infinity, output undefined) get three refinements over Porcupine,
-// each sound by the argument in docs/consensus.md: they need not be placed at all (an unknown
-// operation that did take effect can always go last, where nothing observes it); one that would
-// not change the state where it is tried is skipped (moving it to the end changes nothing); and a
-// configuration is pruned when one with the same known operations and state, but a subset of its
-// unknown ones, was already explored (dominance; plain memoization is the equal-sets case).
+// Unknown outcomes (return at infinity, output undefined) get four refinements over Porcupine,
+// each sound by the argument in docs/consensus.md: they need not be placed at all (one that did
+// take effect can always go last, where nothing observes it); one that would not change the
+// state where it is tried is skipped; a configuration is pruned when one with the same known
+// operations and state, but a subset of its unknown ones, was already explored (dominance; plain
+// memoization is the equal-sets case); and right after an unknown operation, another one is
+// skipped when placing it straight from the earlier state gives the same result.
 //
 // Budgets: the search is exponential in the worst case, so it runs under an explicit step budget
 // (deterministic), a wall-clock budget, and a limit on the cache's memory. When one runs out the
@@ -30,7 +31,7 @@ export type Verdict = "ok" | "illegal" | "unknown";
 /** Which budget ran out when the verdict is "unknown". */
 export type UnknownReason = "budgetSteps" | "budgetMs" | "cacheBytes";
 
-/** Default step budget for a whole check (all partitions): about 1-5 s of search on one core. */
+/** Default step budget for a whole check (all partitions): roughly 0.5-2 s of search on one core. */
 export const BUDGET_STEPS_DEFAULT = 10_000_000;
 /** Default wall-clock budget for a whole check. */
 export const BUDGET_MS_DEFAULT = 60_000;
@@ -117,7 +118,9 @@ export function checkLinearizability<S, I, O>(
     ms: options.budgetMs ?? BUDGET_MS_DEFAULT,
     cacheBytesMax: options.cacheBytesMax ?? CACHE_BYTES_MAX_DEFAULT,
   };
-  assert(budget.steps >= 0 && budget.ms >= 0 && budget.cacheBytesMax > 0, "budgets must be non-negative");
+  assert(budget.steps >= 0, `budgetSteps must be non-negative: ${budget.steps}`);
+  assert(budget.ms >= 0, `budgetMs must be non-negative: ${budget.ms}`);
+  assert(budget.cacheBytesMax > 0, `cacheBytesMax must be positive: ${budget.cacheBytesMax}`);
   const clock = options.clock ?? { monotonicMs: () => performance.now() };
   const startMs = clock.monotonicMs();
   operations.forEach(validateOperation);
@@ -192,13 +195,23 @@ function checkPartition<S, I, O>(
   return result;
 }
 
-/** The search state of one partition. Hot structures are typed arrays sized once. */
+/**
+ * The search state of one partition. Hot structures are typed arrays sized once.
+ *
+ * Entries are numbered by their position in time order (so comparing two entry numbers compares
+ * their times). They live in two doubly linked lists sharing the `next`/`prev` arrays: the known
+ * list holds the call and return entries of operations with a known outcome; the unknown list
+ * holds only the call entries of unknown-outcome operations (their returns, at infinity, never
+ * bound anything). The candidates to come next are the known list's call entries before its
+ * first return entry, then the unknown list's call entries before that same return entry.
+ */
 class PartitionSearch<S, I, O> {
   steps = 0;
   unknownReason: UnknownReason = "budgetSteps";
   private readonly count: number;
-  private readonly head: number;
-  /** Linked list over entries 0..2n-1 (sorted by time) plus the sentinel `head` = 2n. */
+  /** Sentinels of the two circular lists: entries 2n and 2n + 1. */
+  private readonly knownHead: number;
+  private readonly unknownHead: number;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   /** Entry → operation index; entry → 1 for a return entry, 0 for a call entry. */
@@ -208,9 +221,13 @@ class PartitionSearch<S, I, O> {
   private readonly returnEntryOf: Int32Array;
   private readonly bits: LinearizedSet;
   private readonly cache: ConfigurationCache<S>;
-  /** The explicit stack: the call entry linearized at each depth and the state before it. */
+  /**
+   * The explicit stack: the call entry placed at each depth, the state before it, and the first
+   * return entry of the configuration it was placed from (needed to resume the unknown pass).
+   */
   private readonly stackEntry: Int32Array;
   private readonly stackState: S[];
+  private readonly stackFirstReturn: Int32Array;
   private depth = 0;
   /** Operation → 1 when its outcome is unknown (it need not be placed at all). */
   private readonly isUnknown: Uint8Array;
@@ -231,9 +248,10 @@ class PartitionSearch<S, I, O> {
   ) {
     const n = operations.length;
     this.count = n;
-    this.head = 2 * n;
-    this.next = new Int32Array(2 * n + 1);
-    this.prev = new Int32Array(2 * n + 1);
+    this.knownHead = 2 * n;
+    this.unknownHead = 2 * n + 1;
+    this.next = new Int32Array(2 * n + 2);
+    this.prev = new Int32Array(2 * n + 2);
     this.entryOp = new Int32Array(2 * n);
     this.entryIsReturn = new Uint8Array(2 * n);
     this.returnEntryOf = new Int32Array(n);
@@ -243,84 +261,120 @@ class PartitionSearch<S, I, O> {
     this.cache = new ConfigurationCache<S>(model, this.bits.words, limits.cacheBytesMax);
     this.stackEntry = new Int32Array(n);
     this.stackState = new Array<S>(n);
+    this.stackFirstReturn = new Int32Array(n);
     this.longestEntries = new Int32Array(n);
     this.longestState = model.init();
     this.buildEntries();
   }
 
-  /** Sorts call and return events by time (calls first on ties) and links them in that order. */
+  /** Sorts call and return events by time (calls first on ties) and links the two lists. */
   private buildEntries(): void {
     const n = this.count;
     const timeOf = (event: number): number => (event < n ? this.operations[event].call : this.operations[event - n].return);
     const events = Array.from({ length: 2 * n }, (_, event) => event);
     // Event e < n is the call of operation e; e >= n is the return of operation e - n.
     events.sort((a, b) => timeOf(a) - timeOf(b) || Number(a >= n) - Number(b >= n) || a - b);
+    const { next, prev, knownHead, unknownHead } = this;
+    let knownTail = knownHead;
+    let unknownTail = unknownHead;
     for (let position = 0; position < 2 * n; position++) {
       const event = events[position];
       const isReturn = event >= n;
-      this.entryOp[position] = isReturn ? event - n : event;
+      const op = isReturn ? event - n : event;
+      this.entryOp[position] = op;
       this.entryIsReturn[position] = isReturn ? 1 : 0;
-      if (isReturn) this.returnEntryOf[event - n] = position;
-      this.next[position] = position + 1;
-      this.prev[position] = position === 0 ? this.head : position - 1;
+      if (isReturn) this.returnEntryOf[op] = position;
+      if (this.isUnknown[op] === 0) {
+        next[knownTail] = position;
+        prev[position] = knownTail;
+        knownTail = position;
+      } else if (!isReturn) {
+        next[unknownTail] = position;
+        prev[position] = unknownTail;
+        unknownTail = position;
+      }
     }
-    this.next[this.head] = n === 0 ? this.head : 0;
-    this.prev[this.head] = n === 0 ? this.head : 2 * n - 1;
-    if (n > 0) this.next[2 * n - 1] = this.head;
+    next[knownTail] = knownHead;
+    prev[knownHead] = knownTail;
+    next[unknownTail] = unknownHead;
+    prev[unknownHead] = unknownTail;
   }
 
+  /**
+   * The search loop. Each configuration's candidates are tried in two passes: known operations
+   * (pass 0), then unknown ones (pass 1). The order does not change which successors exist, but
+   * exploring with fewer unknown operations placed first lets dominance prune more.
+   */
   run(): Verdict {
-    const { next, head, entryOp, operations, model, isUnknown } = this;
+    const { next, knownHead, unknownHead, entryOp, operations, model } = this;
     let state = this.longestState;
-    let cursor = next[head];
-    // Each configuration's candidates are tried in two passes over the list: known-outcome
-    // operations first, then unknown ones. The order does not change which successors exist, but
-    // exploring with fewer unknown operations placed first lets dominance prune the rest.
     let pass = 0;
+    let cursor = next[knownHead];
+    let firstReturn = -1;
     while (this.knownPlaced < this.knownCount) {
-      assert(cursor !== head, "a known operation's return entry ends every walk of the list");
       if (!this.spendStep()) return "unknown";
-      if (this.entryIsReturn[cursor] === 1) {
-        if (pass === 0) {
+      let op: number;
+      if (pass === 0) {
+        assert(cursor !== knownHead, "a known return entry ends every walk of the known list");
+        if (this.entryIsReturn[cursor] === 1) {
+          firstReturn = cursor;
           pass = 1;
-          cursor = next[head];
+          cursor = next[unknownHead];
           continue;
         }
-        // An operation that had already returned could not be placed: backtrack.
-        if (this.depth === this.longestDepth && this.stuckOp === -1) this.stuckOp = entryOp[cursor];
+        op = entryOp[cursor];
+      } else if (cursor !== unknownHead && cursor < firstReturn) {
+        op = entryOp[cursor];
+      } else {
+        // The operation of firstReturn had already returned, so it had to come next, and
+        // nothing let it: backtrack.
+        if (this.depth === this.longestDepth && this.stuckOp === -1) this.stuckOp = entryOp[firstReturn];
         if (this.depth === 0) return "illegal";
         const entry = this.pop();
         state = this.stackState[this.depth];
         this.stackState[this.depth] = undefined as S;
-        pass = isUnknown[entryOp[entry]];
+        pass = this.isUnknown[entryOp[entry]];
+        firstReturn = this.stackFirstReturn[this.depth];
         cursor = next[entry];
         continue;
       }
-      const op = entryOp[cursor];
-      if (isUnknown[op] === pass) {
-        const stepped = model.step(state, operations[op].input, operations[op].output);
-        // An unknown operation that would change nothing here is better placed at the very end,
-        // where it is harmless (see "Unknown outcomes" in docs/consensus.md): skipping it is sound.
-        if (stepped !== ILLEGAL && !(pass === 1 && model.equal(stepped, state))) {
-          this.bits.flip(op);
-          const added = this.cache.add(this.bits, stepped);
-          if (added === "full") {
-            this.unknownReason = "cacheBytes";
-            return "unknown";
-          }
-          if (added === "added") {
-            this.push(cursor, state, stepped);
-            state = stepped;
-            pass = 0;
-            cursor = next[head];
-            continue;
-          }
-          this.bits.flip(op);
+      const stepped = model.step(state, operations[op].input, operations[op].output);
+      if (stepped !== ILLEGAL && !(pass === 1 && this.redundantUnknown(op, state, stepped))) {
+        this.bits.flip(op);
+        const added = this.cache.add(this.bits, stepped);
+        if (added === "full") {
+          this.unknownReason = "cacheBytes";
+          return "unknown";
         }
+        if (added === "added") {
+          this.push(cursor, state, stepped, firstReturn);
+          state = stepped;
+          pass = 0;
+          cursor = next[knownHead];
+          continue;
+        }
+        this.bits.flip(op);
       }
       cursor = next[cursor];
     }
     return "ok";
+  }
+
+  /**
+   * Whether placing unknown operation `op` here (state → stepped) can be skipped without losing a
+   * linearization (the arguments are in docs/consensus.md, "Unknown outcomes"):
+   * - it would change nothing here, so it may as well come last, where it is harmless;
+   * - the operation placed just before it was unknown too, and placing `op` straight from the
+   *   state before that one gives an equal state: that configuration, with one unknown operation
+   *   fewer, dominates this one, and the parent tries it (or already did).
+   */
+  private redundantUnknown(op: number, state: S, stepped: S): boolean {
+    const { model, operations } = this;
+    if (model.equal(stepped, state)) return true;
+    if (this.depth === 0 || this.isUnknown[this.entryOp[this.stackEntry[this.depth - 1]]] === 0) return false;
+    const parentState = this.stackState[this.depth - 1];
+    const direct = model.step(parentState, operations[op].input, operations[op].output);
+    return direct !== ILLEGAL && model.equal(direct, stepped);
   }
 
   /** Counts one step; false when the step or time budget is spent. */
@@ -338,10 +392,11 @@ class PartitionSearch<S, I, O> {
   }
 
   /** Linearizes the operation of call entry `entry` next: stack, bitset, list, counters. */
-  private push(entry: number, stateBefore: S, stateAfter: S): void {
+  private push(entry: number, stateBefore: S, stateAfter: S, firstReturn: number): void {
     assert(this.depth < this.count, "stack depth is bounded by the operation count");
     this.stackEntry[this.depth] = entry;
     this.stackState[this.depth] = stateBefore;
+    this.stackFirstReturn[this.depth] = firstReturn;
     this.depth++;
     this.lift(entry);
     if (this.isUnknown[this.entryOp[entry]] === 0) this.knownPlaced++;
@@ -368,22 +423,31 @@ class PartitionSearch<S, I, O> {
     return entry;
   }
 
-  /** Unlinks a call entry and its return entry (dancing links: their own pointers are kept). */
+  /**
+   * Unlinks an operation's entries: call and return for a known operation, the call alone for an
+   * unknown one (dancing links: the unlinked entries keep their own pointers).
+   */
   private lift(entry: number): void {
-    const { next, prev } = this;
-    const match = this.returnEntryOf[this.entryOp[entry]];
-    next[prev[entry]] = next[entry];
-    prev[next[entry]] = prev[entry];
-    next[prev[match]] = next[match];
-    prev[next[match]] = prev[match];
+    this.unlink(entry);
+    const op = this.entryOp[entry];
+    if (this.isUnknown[op] === 0) this.unlink(this.returnEntryOf[op]);
   }
 
   /** Relinks what lift() unlinked, in reverse order; valid because lifts are undone LIFO. */
   private unlift(entry: number): void {
+    const op = this.entryOp[entry];
+    if (this.isUnknown[op] === 0) this.relink(this.returnEntryOf[op]);
+    this.relink(entry);
+  }
+
+  private unlink(entry: number): void {
     const { next, prev } = this;
-    const match = this.returnEntryOf[this.entryOp[entry]];
-    next[prev[match]] = match;
-    prev[next[match]] = match;
+    next[prev[entry]] = next[entry];
+    prev[next[entry]] = prev[entry];
+  }
+
+  private relink(entry: number): void {
+    const { next, prev } = this;
     next[prev[entry]] = entry;
     prev[next[entry]] = entry;
   }

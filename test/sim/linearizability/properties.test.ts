@@ -38,7 +38,7 @@ const SEED = 20240611;
  * Generated histories have up to ~5% unknown outcomes. Each unknown operation stays concurrent
  * with everything after its call, and refuting a history must explore the placements of all of
  * them, so the search cost grows quickly with their number (docs/consensus.md, "Cost"); at this
- * rate the worst of 3,000 seeds needed about 300,000 steps, well inside the default budget.
+ * rate the worst of 3,000 seeds needed about 75,000 steps, far inside the default budget.
  */
 const CRASH_RATE_MAX = 0.1;
 
