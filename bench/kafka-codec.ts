@@ -2,11 +2,12 @@
 // batches (16 partitions x 64 KiB) and (2) a Fetch v11 response of the same shape and size, plus
 // (3) a small Produce v7 request (one partition, one 1 KiB batch) for the per-request overhead.
 // Figures are MB/s of frame bytes (and requests/s for the small one); records travel as slices,
-// so decode cost should not grow with record bytes and encode costs one copy of them.
+// so decode cost should not grow with record bytes and encode costs one copy of them (none with
+// encodeResponseChunks, which hands the record buffers to the socket by reference).
 //   npm run bench -- kafka-codec [--seconds 2]
 import { performance } from "node:perf_hooks";
 import { note, parseArgs, percentile, report } from "./harness.js";
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../src/kafka/protocol/request.js";
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, encodeResponseChunks } from "../src/kafka/protocol/request.js";
 import { ApiKey } from "../src/kafka/protocol/generated/registry.js";
 import type { ProduceRequest } from "../src/kafka/protocol/generated/produce-request.js";
 import type { FetchResponse } from "../src/kafka/protocol/generated/fetch-response.js";
@@ -104,6 +105,11 @@ const fetchFrame = encodeResponse(ApiKey.Fetch, 11, 1, fetch);
 const fetchBody = fetchFrame.subarray(4);
 const fetchDecode = rate(() => decodeResponse(ApiKey.Fetch, 11, fetchBody));
 const fetchEncode = rate(() => encodeResponse(ApiKey.Fetch, 11, 1, fetch));
+const fetchEncodeChunks = rate(() => encodeResponseChunks(ApiKey.Fetch, 11, 1, fetch));
+const fetchBothChunks = rate(() => {
+  const { correlationId, body } = decodeResponse(ApiKey.Fetch, 11, fetchBody);
+  encodeResponseChunks(ApiKey.Fetch, 11, correlationId, body as FetchResponse);
+});
 const fetchBoth = rate(() => {
   const { correlationId, body } = decodeResponse(ApiKey.Fetch, 11, fetchBody);
   encodeResponse(ApiKey.Fetch, 11, correlationId, body as FetchResponse);
@@ -138,6 +144,8 @@ report("kafka-codec", {
   fetchV11DecodeMBps: mb(fetchFrame.length, fetchDecode),
   fetchV11EncodeMBps: mb(fetchFrame.length, fetchEncode),
   fetchV11DecodeEncodeMBps: mb(fetchFrame.length, fetchBoth),
+  fetchV11EncodeChunksMBps: mb(fetchFrame.length, fetchEncodeChunks),
+  fetchV11DecodeEncodeChunksMBps: mb(fetchFrame.length, fetchBothChunks),
   smallProduceFrameBytes: smallFrame.length,
   smallProduceDecodeEncodePerSecond: Math.round(smallBoth),
   metadataV9FrameBytes: metadataFrame.length,

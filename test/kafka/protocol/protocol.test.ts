@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { decodeMessage, encodeMessage } from "../../../src/kafka/protocol/codec.js";
 import { KafkaDecodeError, KafkaEncodeError, KafkaRequestError } from "../../../src/kafka/protocol/errors.js";
 import { Reader } from "../../../src/kafka/protocol/reader.js";
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, isRequest } from "../../../src/kafka/protocol/request.js";
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, encodeResponseChunks, isRequest } from "../../../src/kafka/protocol/request.js";
 import { APIS, ApiKey, apiInfo, requestHeaderVersion, responseHeaderVersion } from "../../../src/kafka/protocol/generated/registry.js";
 import { ErrorCode, KAFKA_ERRORS, kafkaError } from "../../../src/kafka/protocol/generated/errors.js";
 import { ApiVersionsResponseCodec } from "../../../src/kafka/protocol/generated/api-versions-response.js";
@@ -95,6 +95,15 @@ test("records decode as a zero-copy slice of the frame", () => {
   const out = decoded.responses[0].partitions[0].records!;
   assert.equal(out.buffer, bytes.buffer);
   assert.ok(out.equals(records));
+});
+
+test("encodeResponseChunks: the same bytes as encodeResponse, large records passed by reference", () => {
+  const records = Buffer.alloc(64 * 1024, 3);
+  const value: FetchResponse = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: [{ topic: "t", partitions: [0, 1].map((partitionIndex) => ({ partitionIndex, errorCode: 0, highWatermark: 1n, records })) }] };
+  const chunks = encodeResponseChunks(ApiKey.Fetch, 11, 9, value);
+  assert.ok(Buffer.concat(chunks).equals(encodeResponse(ApiKey.Fetch, 11, 9, value)));
+  assert.equal(chunks.filter((chunk) => chunk === records).length, 2, "the records buffer itself, twice, not copies");
+  assert.equal(encodeResponseChunks(ApiKey.Fetch, 11, 9, value, Infinity).length, 1);
 });
 
 test("tagged fields: known tags decode into fields, unknown tags survive a round trip, order is enforced", () => {
