@@ -30,7 +30,7 @@ type CompressionTypes = kafkajs.CompressionTypes;
 export const CAPTURE_TOPIC = "golden";
 
 /** kafkajs resolves compression codecs through this registry; we plug in our own implementations. */
-function registerCodecs(): void {
+export function registerCodecs(): void {
   const codec = (type: Compression) => () => ({
     async compress(encoder: { buffer: Buffer }) {
       return compress(type, encoder.buffer);
@@ -49,7 +49,7 @@ function responseBase(apiKey: number): Record<string, unknown> {
   return defaultMessage(schemaByName(`${APIS[apiKey].name}Response`));
 }
 
-class FakeBroker {
+export class FakeBroker {
   readonly captures: Capture[] = [];
   label = "connect";
   port = 0;
@@ -59,6 +59,8 @@ class FakeBroker {
   /** The last batch produced to the topic, served back to the consumer at offset 0. */
   producedRecords: Buffer | null = null;
   counts = new Map<number, number>();
+  /** The high watermark Fetch and ListOffsets report. */
+  highWatermark = 1n;
   readonly errors: Error[] = [];
 
   async start(): Promise<void> {
@@ -132,8 +134,8 @@ class FakeBroker {
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partition,
             errorCode: 0,
-            highWatermark: 1n,
-            lastStableOffset: 1n,
+            highWatermark: this.highWatermark,
+            lastStableOffset: this.highWatermark,
             logStartOffset: 0n,
             abortedTransactions: [],
             preferredReadReplica: -1,
@@ -143,7 +145,7 @@ class FakeBroker {
       };
     }
     if (isRequest(request, ApiKey.ListOffsets)) {
-      return { ...base, topics: request.body.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: 0n, oldStyleOffsets: request.apiVersion === 0 ? [0n] : [] })) })) };
+      return { ...base, topics: request.body.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: p.timestamp === -1n ? this.highWatermark : 0n, oldStyleOffsets: request.apiVersion === 0 ? [0n] : [] })) })) };
     }
     if (isRequest(request, ApiKey.FindCoordinator)) return { ...base, errorCode: 0, ...broker };
     if (isRequest(request, ApiKey.JoinGroup)) {

@@ -298,7 +298,7 @@ export function loadSchemas(schemaDir: string): MessageModel[] {
     try {
       raw = JSON.parse(stripComments(text)) as RawMessage;
     } catch (error) {
-      throw new Error(`${name}: ${(error as Error).message}`);
+      throw new Error(`${name}: ${(error as Error).message}`, { cause: error });
     }
     return parseMessage(raw, name);
   });

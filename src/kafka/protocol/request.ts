@@ -56,16 +56,17 @@ export function decodeRequest(frame: Buffer): DecodedRequest {
   }
 }
 
-function encodeFrame(headerCodec: MessageCodec<unknown>, headerVersion: number, header: unknown, bodyCodec: MessageCodec<unknown>, version: number, body: unknown): Buffer {
+function encodeFrame(headerCodec: MessageCodec<unknown>, headerVersion: number, header: unknown, bodyCodec: MessageCodec<unknown>, version: number, body: unknown, gatherBytesMin?: number): Buffer[] {
   checkEncodeVersion(bodyCodec, version);
   try {
     const size = headerCodec.size(header, headerVersion) + bodyCodec.size(body, version);
     const writer = new Writer(Buffer.allocUnsafe(4 + size));
+    if (gatherBytesMin !== undefined) writer.startGather(gatherBytesMin);
     writer.int32(size);
     headerCodec.write(writer, header, headerVersion);
     bodyCodec.write(writer, body, version);
     if (writer.offset !== 4 + size) throw new KafkaEncodeError("VALUE_OUT_OF_RANGE", `${bodyCodec.name} v${version}: wrote ${writer.offset - 4} bytes, sized ${size}`);
-    return writer.buf;
+    return gatherBytesMin === undefined ? [writer.buf] : writer.finishGather();
   } catch (error) {
     return wrapEncodeError(error, `${bodyCodec.name} v${version}`);
   }
@@ -75,10 +76,26 @@ function encodeFrame(headerCodec: MessageCodec<unknown>, headerVersion: number, 
 export function encodeResponse<K extends keyof ResponseByApiKey>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseByApiKey[K]): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: unknown): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: unknown): Buffer {
+  return encodeResponseFrame(apiKey, apiVersion, correlationId, body)[0];
+}
+
+/** Default threshold of encodeResponseChunks: byte fields from 16 KiB up travel by reference. */
+export const GATHER_BYTES_MIN = 16 * 1024;
+
+/**
+ * Encodes a response frame as chunks to write in order (cork, write each, uncork): large `records`
+ * and `bytes` fields are referenced, not copied — a Fetch response's record batches go to the
+ * socket straight from where they are held. The chunks' concatenation equals encodeResponse().
+ */
+export function encodeResponseChunks(apiKey: number, apiVersion: number, correlationId: number, body: unknown, gatherBytesMin = GATHER_BYTES_MIN): Buffer[] {
+  return encodeResponseFrame(apiKey, apiVersion, correlationId, body, gatherBytesMin);
+}
+
+function encodeResponseFrame(apiKey: number, apiVersion: number, correlationId: number, body: unknown, gatherBytesMin?: number): Buffer[] {
   const api = apiInfo(apiKey);
   if (!api) throw new KafkaEncodeError("UNSUPPORTED_VERSION", `unknown API key ${apiKey}`);
   checkEncodeVersion(api.response, apiVersion);
-  return encodeFrame(ResponseHeaderCodec as MessageCodec<unknown>, responseHeaderVersion(apiKey, apiVersion), { correlationId }, api.response, apiVersion, body);
+  return encodeFrame(ResponseHeaderCodec as MessageCodec<unknown>, responseHeaderVersion(apiKey, apiVersion), { correlationId }, api.response, apiVersion, body, gatherBytesMin);
 }
 
 /** Encodes a request frame, size prefix included (for clients and tests). */
@@ -89,7 +106,7 @@ export function encodeRequest(apiKey: number, apiVersion: number, correlationId:
   if (!api) throw new KafkaEncodeError("UNSUPPORTED_VERSION", `unknown API key ${apiKey}`);
   checkEncodeVersion(api.request, apiVersion);
   const header: RequestHeader = { requestApiKey: apiKey, requestApiVersion: apiVersion, correlationId, clientId };
-  return encodeFrame(RequestHeaderCodec as MessageCodec<unknown>, requestHeaderVersion(apiKey, apiVersion), header, api.request, apiVersion, body);
+  return encodeFrame(RequestHeaderCodec as MessageCodec<unknown>, requestHeaderVersion(apiKey, apiVersion), header, api.request, apiVersion, body)[0];
 }
 
 /** Decodes a response frame (without its size prefix) for a request the caller sent at `apiVersion`. */

@@ -99,12 +99,36 @@ export function sizeOfUnknownTaggedFields(fields: readonly TaggedField[], knownT
 
 export class Writer {
   offset: number;
+  /**
+   * Gather mode (see startGather): byte fields of at least this many bytes are not copied; the
+   * output becomes a list of chunks alternating between this buffer's slices and those fields.
+   */
+  private gatherBytesMin = Infinity;
+  private chunks: Buffer[] = [];
+  private cut = 0;
 
   constructor(
     readonly buf: Buffer,
     offset = 0,
   ) {
     this.offset = offset;
+  }
+
+  /**
+   * Switches to gather mode: large `bytes`/`records` values are referenced instead of copied, and
+   * finishGather() returns the chunks (for socket.cork/write/uncork, i.e. writev). The buffer keeps
+   * their space unwritten (allocUnsafe leaves it untouched), so the size pass stays the same.
+   */
+  startGather(bytesMin: number): void {
+    this.gatherBytesMin = bytesMin;
+    this.chunks = [];
+    this.cut = this.offset;
+  }
+
+  finishGather(): Buffer[] {
+    if (this.offset > this.cut) this.chunks.push(this.buf.subarray(this.cut, this.offset));
+    this.cut = this.offset;
+    return this.chunks;
   }
 
   int8(value: number): void {
@@ -182,6 +206,13 @@ export class Writer {
   }
 
   raw(value: Buffer): void {
+    if (value.length >= this.gatherBytesMin) {
+      if (this.offset > this.cut) this.chunks.push(this.buf.subarray(this.cut, this.offset));
+      this.chunks.push(value);
+      this.offset += value.length;
+      this.cut = this.offset;
+      return;
+    }
     this.offset += value.copy(this.buf, this.offset);
   }
 

@@ -4,7 +4,7 @@
 // blocks), lz4 frames via `lz4-napi`, zstd via `zstd-napi`. Decompression is bounded: every path
 // knows or bounds the output size before allocating it and fails with DECOMPRESSED_TOO_LARGE past
 // the caller's limit, so a small hostile payload cannot make the broker allocate gigabytes.
-import { gunzipSync, gzipSync, constants as zlibConstants } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from "snappy";
 import { compressFrameSync as lz4CompressFrame, decompressFrameSync as lz4DecompressFrame } from "lz4-napi";
 import { compress as zstdCompress } from "zstd-napi";
@@ -96,7 +96,7 @@ export function decompress(codec: Compression, data: Buffer, maxBytes = DEFAULT_
 
 function gunzip(data: Buffer, maxBytes: number): Buffer {
   try {
-    return gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes), finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    return gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) });
   } catch (error) {
     if (error instanceof RangeError) tooLarge("gzip", `more than ${maxBytes}`, maxBytes);
     return fail("gzip payload is corrupt", error);
