@@ -9,8 +9,14 @@ import { PRODUCE, decodePartitionCommand, encodeProduce, encodeSetLogStart } fro
 import { ATTRIBUTE_TIMESTAMP_TYPE, readBatchHeaders } from "../log/batch.js";
 import { ErrorCode } from "./protocol/generated/errors.js";
 import { RecordBatchError } from "./records/errors.js";
-import { BATCH_HEADER_BYTES, BatchField, computeBatchCrc, decodeRecordBatch, setBaseOffset, validateBatch } from "./records/record-batch.js";
+import { BatchField, computeBatchCrc, decodeRecordBatch, setBaseOffset, validateBatch } from "./records/record-batch.js";
 import type { FetchPartitionResult, ListOffsetResult, ProduceOutcome } from "./backend.js";
+
+/**
+ * The most record bytes one produce request may carry for one partition. They become one Paxos
+ * command, so this must stay below the partition groups' batch limit (node/runtime.ts).
+ */
+export const PARTITION_REQUEST_BYTES_MAX = 8 * 2 ** 20 - 1024;
 
 export interface PartitionConfig {
   maxMessageBytes: number;
@@ -126,7 +132,7 @@ export class KafkaPartition {
 
   async produce(records: Buffer, options: { acks: number; timeoutMs: number }): Promise<ProduceOutcome> {
     const fail = (errorCode: number, errorMessage?: string): ProduceOutcome => ({ errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: this.state.logStartOffset, errorMessage });
-    if (records.length > this.config.maxMessageBytes + BATCH_HEADER_BYTES) return fail(ErrorCode.MESSAGE_TOO_LARGE);
+    if (records.length > PARTITION_REQUEST_BYTES_MAX) return fail(ErrorCode.MESSAGE_TOO_LARGE, `more than ${PARTITION_REQUEST_BYTES_MAX} bytes for one partition in one request`);
     const invalid = this.validate(records);
     if (invalid) return invalid;
     const speculative = await this.ensureSpeculative();
@@ -157,6 +163,7 @@ export class KafkaPartition {
       }
       if (!outcome.ok) {
         this.resync();
+        if (outcome.reason === "tooLarge") return fail(ErrorCode.MESSAGE_TOO_LARGE);
         return fail(outcome.reason === "backpressure" ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.NOT_LEADER_OR_FOLLOWER);
       }
       const result = outcome.result;
@@ -187,7 +194,8 @@ export class KafkaPartition {
       while (at < records.length) {
         const header = validateBatch(records, at);
         const size = 12 + header.batchLength;
-        if (size > this.config.maxMessageBytes + 12 + BATCH_HEADER_BYTES) {
+        // max.message.bytes bounds one record batch, as in Kafka (the default 1048588 is 1 MB + 12).
+        if (size > this.config.maxMessageBytes) {
           return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
         }
         if (header.recordsCount < 1 || header.lastOffsetDelta + 1 < header.recordsCount) throw new RecordBatchError("CORRUPT_BATCH", "record count and lastOffsetDelta disagree");

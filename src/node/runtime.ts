@@ -36,6 +36,16 @@ export interface GroupSpec<R> {
   segmentBytesMax?: number;
 }
 
+/**
+ * Replica limits for synod's workloads: a slot may carry one Kafka produce of up to 8 MiB (a
+ * request's records for one partition), and up to 64 MiB may be uncommitted per group before
+ * proposals get backpressure.
+ */
+export const DEFAULT_REPLICA_OPTIONS: Omit<ReplicaOptions, "id" | "random"> = {
+  batchBytesMax: 8 * 2 ** 20,
+  uncommittedBytesMax: 64 * 2 ** 20,
+};
+
 /** Group ids become directory names: keep them to a safe alphabet. */
 export function groupDirName(groupId: string): string {
   if (!/^[a-zA-Z0-9._-]{1,200}$/.test(groupId)) throw new Error(`invalid group id ${JSON.stringify(groupId)}`);
@@ -91,7 +101,7 @@ export class NodeRuntime {
       fsync: this.options.fsync,
       send: (to, message) => this.options.transport?.send(to, spec.groupId, message),
       entryIndexFields: spec.entryIndexFields,
-      replica: this.options.replica,
+      replica: { ...DEFAULT_REPLICA_OPTIONS, ...this.options.replica },
       snapshotEveryBytes: spec.snapshotEveryBytes,
       compactBehindSnapshots: spec.compactBehindSnapshots,
       segmentBytesMax: spec.segmentBytesMax,
