@@ -86,20 +86,19 @@ export class KafkaCluster implements KafkaBackend {
       defaultReplicationFactor: options.defaultReplicationFactor,
       saslPlainUsers: options.saslPlainUsers,
     };
-    const self = this;
     this.cluster = {
       nodeId: options.runtime.nodeId,
       clusterId: options.clusterId,
-      controllerId: () => self.metaGroup?.leaderId ?? -1,
-      nodes: () => [...self.meta.nodes.values()].sort((a, b) => a.nodeId - b.nodeId),
+      controllerId: () => this.metaGroup?.leaderId ?? -1,
+      nodes: () => [...this.meta.nodes.values()].sort((a, b) => a.nodeId - b.nodeId),
       advertised: (nodeId) => {
-        const node = self.meta.nodes.get(nodeId);
+        const node = this.meta.nodes.get(nodeId);
         return node ? { host: node.host, port: node.kafkaPort } : undefined;
       },
-      topics: () => [...self.meta.topics.values()],
-      topic: (name) => self.meta.topics.get(name),
-      topicById: (id) => [...self.meta.topics.values()].find((t) => t.id === id),
-      partitionLeader: (topic, partition) => self.partitionLeader(topic, partition),
+      topics: () => [...this.meta.topics.values()],
+      topic: (name) => this.meta.topics.get(name),
+      topicById: (id) => [...this.meta.topics.values()].find((t) => t.id === id),
+      partitionLeader: (topic, partition) => this.partitionLeader(topic, partition),
     };
   }
 

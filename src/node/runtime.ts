@@ -62,7 +62,7 @@ export class NodeRuntime {
   constructor(readonly options: RuntimeOptions) {
     // Election timeouts need independent randomness per node; the seed is not a safety input.
     this.random = new SeededRandom((options.nodeId * 2654435761) ^ Math.floor(options.clock.wallMs()));
-    options.transport && (options.transport.onMessage = (_from, groupId, message) => this.groups.get(groupId)?.receive(message));
+    if (options.transport) options.transport.onMessage = (_from, groupId, message) => this.groups.get(groupId)?.receive(message);
   }
 
   get nodeId(): number {
