@@ -11,16 +11,24 @@ import { assert } from "../../util/assert.js";
 
 export type JuteDecodeErrorCode = "truncated" | "bad-length" | "bad-value";
 
-/** Malformed or truncated jute input. The connection handler maps it to MarshallingError or a close. */
+/**
+ * Malformed or truncated jute input. The connection handler maps it to MarshallingError or a close.
+ * Built without a stack trace: it describes client input, not our code, and a flood of bad frames
+ * should not cost a stack walk each.
+ */
 export class JuteDecodeError extends Error {
   override name = "JuteDecodeError";
-  constructor(
-    readonly code: JuteDecodeErrorCode,
-    message: string,
-    /** Byte offset in the input where decoding failed. */
-    readonly offset: number,
-  ) {
+  readonly code: JuteDecodeErrorCode;
+  /** Byte offset in the input where decoding failed. */
+  readonly offset: number;
+
+  constructor(code: JuteDecodeErrorCode, message: string, offset: number) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.code = code;
+    this.offset = offset;
   }
 }
 

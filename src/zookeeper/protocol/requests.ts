@@ -13,7 +13,6 @@ import { JuteDecodeError, type JuteCodec, JuteReader, type JuteWriter } from "..
 import * as jute from "../generated/jute.js";
 import { OpCode, Xid } from "./constants.js";
 import { ErrorCode } from "./errors.js";
-import { beginFrame, endFrame } from "./frame.js";
 import {
   decodeMultiReadRequest,
   decodeMultiRequest,
@@ -166,17 +165,22 @@ export function isClientOpCode(code: number): code is ClientOpCode {
 
 export type RequestDecodeErrorReason = "header" | "unknown-op" | "body";
 
-/** A request frame the server cannot serve; `reason` tells the handler which reply (if any) to send. */
+/** A request frame the server cannot serve; `reason` tells the handler which reply (if any) to send. Stackless, like JuteDecodeError. */
 export class RequestDecodeError extends Error {
   override name = "RequestDecodeError";
-  constructor(
-    readonly reason: RequestDecodeErrorReason,
-    /** The header, when it could be read (so the reply can carry the xid). */
-    readonly header: jute.RequestHeader | undefined,
-    message: string,
-    override readonly cause?: JuteDecodeError,
-  ) {
+  readonly reason: RequestDecodeErrorReason;
+  /** The header, when it could be read (so the reply can carry the xid). */
+  readonly header: jute.RequestHeader | undefined;
+  override readonly cause: JuteDecodeError | undefined;
+
+  constructor(reason: RequestDecodeErrorReason, header: jute.RequestHeader | undefined, message: string, cause?: JuteDecodeError) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.reason = reason;
+    this.header = header;
+    this.cause = cause;
   }
 
   /** The error code to reply with, or undefined when the connection must close without a reply. */
@@ -211,56 +215,43 @@ export function decodeRequest(frame: Uint8Array): DecodedRequest {
   }
 }
 
-/** Writes one length-prefixed request frame (client side: tests, fuzzing, a future client). */
-export function encodeRequestFrame<K extends ClientOpCode>(w: JuteWriter, xid: number, opCode: K, body: RequestBodies[K]): void {
-  const at = beginFrame(w);
+/** Writes one request (header + body, no length prefix): the client side, for tests, fuzzing and tools. */
+export function encodeRequest<K extends ClientOpCode>(w: JuteWriter, xid: number, opCode: K, body: RequestBodies[K]): void {
   jute.encodeRequestHeader(w, { xid, type: opCode });
   const spec = OPS[opCode] as OpSpec<K>;
   if (spec.request !== null) spec.request.encode(w, body);
-  endFrame(w, at);
 }
 
 /**
- * Writes one length-prefixed reply frame. With err ≠ 0 the body is omitted (pass null), as
- * ZooKeeper does; multi failures are err 0 with per-op error results.
+ * Writes one reply (ReplyHeader + body, no length prefix: the framed server adds it). With
+ * err ≠ 0 the body is omitted, as ZooKeeper does; multi failures are err 0 with per-op results.
  */
-export function encodeReplyFrame<K extends ClientOpCode>(
-  w: JuteWriter,
-  opCode: K,
-  header: jute.ReplyHeader,
-  body: ResponseBodies[K] | null,
-): void {
-  const at = beginFrame(w);
+export function encodeReply<K extends ClientOpCode>(w: JuteWriter, opCode: K, header: jute.ReplyHeader, body: ResponseBodies[K] | null): void {
   jute.encodeReplyHeader(w, header);
   const spec = OPS[opCode] as OpSpec<K>;
   if (header.err === 0 && spec.response !== null && body !== null) spec.response.encode(w, body as ResponseBodies[K]);
-  endFrame(w, at);
 }
 
 /** A header-only reply (errors, delete, ping, auth, setWatches, closeSession, …). */
-export function encodeHeaderOnlyReplyFrame(w: JuteWriter, header: jute.ReplyHeader): void {
-  const at = beginFrame(w);
+export function encodeHeaderOnlyReply(w: JuteWriter, header: jute.ReplyHeader): void {
   jute.encodeReplyHeader(w, header);
-  endFrame(w, at);
 }
 
 /**
  * A watch notification: ReplyHeader(xid -1, zxid, 0) + WatcherEvent. ZooKeeper 3.8 sends zxid -1;
  * 3.9+ sends the zxid of the change (ZOOKEEPER-4655). Clients ignore it; pass what you prefer.
  */
-export function encodeNotificationFrame(w: JuteWriter, event: jute.WatcherEvent, zxid = -1n): void {
-  const at = beginFrame(w);
+export function encodeNotification(w: JuteWriter, event: jute.WatcherEvent, zxid = -1n): void {
   jute.encodeReplyHeader(w, { xid: Xid.notification, zxid, err: 0 });
   jute.encodeWatcherEvent(w, event);
-  endFrame(w, at);
 }
 
 /** The reply to a ping: ReplyHeader(-2, lastZxid, 0). */
-export function encodePingReplyFrame(w: JuteWriter, lastZxid: bigint): void {
-  encodeHeaderOnlyReplyFrame(w, { xid: Xid.ping, zxid: lastZxid, err: 0 });
+export function encodePingReply(w: JuteWriter, lastZxid: bigint): void {
+  jute.encodeReplyHeader(w, { xid: Xid.ping, zxid: lastZxid, err: 0 });
 }
 
-/** Decodes a reply frame body for a known op (client side). Throws JuteDecodeError. */
+/** Decodes a reply (frame body without the prefix) for a known op: the client side. Throws JuteDecodeError. */
 export function decodeReply<K extends ClientOpCode>(
   frame: Uint8Array,
   opCode: K,
