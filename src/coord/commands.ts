@@ -28,7 +28,7 @@ export const CoordOp = {
 export type CoordOpCode = (typeof CoordOp)[keyof typeof CoordOp];
 export type CreateOpCode = typeof CoordOp.create | typeof CoordOp.create2 | typeof CoordOp.createContainer | typeof CoordOp.createTTL;
 
-/** A write op. `flags` are ZooKeeper's create flags 0–6; `ttl` is -1 unless the op is createTTL. */
+/** A write op. `flags` are ZooKeeper's create flags 0–6; `ttl` is -1 unless the op is createTTL (asserted when encoding). */
 export type WriteOp =
   | { type: CreateOpCode; path: string; data: Uint8Array | null; acl: Acl[]; flags: number; ttl: bigint }
   | { type: typeof CoordOp.delete; path: string; version: number }
@@ -107,7 +107,9 @@ function writeOp(w: ByteWriter, op: WriteOp): void {
       w.bytesOrNull(op.data);
       writeAcl(w, op.acl);
       w.i32(op.flags);
-      w.i64(op.ttl);
+      // Only createTTL carries a ttl; the other creates have -1 implicitly.
+      if (op.type === CoordOp.createTTL) w.i64(op.ttl);
+      else assert(op.ttl === -1n, "only createTTL carries a ttl");
       break;
     case CoordOp.delete:
     case CoordOp.check:
@@ -136,7 +138,7 @@ function readOp(r: ByteReader): WriteOp {
       const data = r.bytesOrNull(COMMAND_LIMITS.dataBytesMax);
       const acl = readAcl(r);
       const flags = r.i32();
-      const ttl = r.i64();
+      const ttl = type === CoordOp.createTTL ? r.i64() : -1n;
       return { type, path, data, acl, flags, ttl };
     }
     case CoordOp.delete:
