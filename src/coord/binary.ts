@@ -3,7 +3,7 @@
 // fast path, since paths are nearly always ASCII. The reader is a trust boundary like the jute
 // reader: every length is checked against the remaining bytes before allocating, and failures are
 // CoordDecodeError.
-import { assert } from "../util/assert.js";
+import { ProgrammerError, assert } from "../util/assert.js";
 
 export class CoordDecodeError extends Error {
   override name = "CoordDecodeError";
@@ -15,6 +15,8 @@ export class CoordDecodeError extends Error {
   }
 }
 
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
@@ -45,7 +47,7 @@ export class ByteWriter {
   }
 
   u8(value: number): void {
-    assert(Number.isInteger(value) && value >= 0 && value <= 0xff, `u8 out of range: ${value}`);
+    if (!(Number.isInteger(value) && value >= 0 && value <= 0xff)) throw new ProgrammerError(`u8 out of range: ${value}`);
     this.ensure(1);
     this.bytes[this.pos++] = value;
   }
@@ -55,21 +57,22 @@ export class ByteWriter {
   }
 
   i32(value: number): void {
-    assert((value | 0) === value, `i32 out of range: ${value}`);
+    if ((value | 0) !== value) throw new ProgrammerError(`i32 out of range: ${value}`);
     this.ensure(4);
     this.view.setInt32(this.pos, value);
     this.pos += 4;
   }
 
   u32(value: number): void {
-    assert(Number.isInteger(value) && value >= 0 && value <= 0xffffffff, `u32 out of range: ${value}`);
+    if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) throw new ProgrammerError(`u32 out of range: ${value}`);
     this.ensure(4);
     this.view.setUint32(this.pos, value);
     this.pos += 4;
   }
 
   i64(value: bigint): void {
-    assert(BigInt.asIntN(64, value) === value, `i64 out of range: ${value}`);
+    // DataView wraps out-of-range bigints silently; compare (no allocation) instead of BigInt.asIntN.
+    if (value < I64_MIN || value > I64_MAX) throw new ProgrammerError(`i64 out of range: ${value}`);
     this.ensure(8);
     this.view.setBigInt64(this.pos, value);
     this.pos += 8;
@@ -77,7 +80,7 @@ export class ByteWriter {
 
   /** A non-negative safe integer (times in ms, counts), as 8 bytes. */
   safeInt(value: number): void {
-    assert(Number.isSafeInteger(value) && value >= 0, `not a non-negative safe integer: ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) throw new ProgrammerError(`not a non-negative safe integer: ${value}`);
     this.ensure(8);
     this.view.setUint32(this.pos, Math.floor(value / 0x100000000));
     this.view.setUint32(this.pos + 4, value >>> 0);
@@ -118,9 +121,21 @@ export class ByteWriter {
     this.pos += value.length;
   }
 
-  /** The bytes written so far, copied into an exactly-sized array. */
-  finish(): Uint8Array {
-    return this.bytes.slice(0, this.pos);
+  /**
+   * The bytes written so far, copied into an exactly-sized array from `allocate` (a fresh
+   * Uint8Array by default; a front-end may pass Node's pooled Buffer.allocUnsafe for short-lived
+   * results, which is several times cheaper than a new ArrayBuffer).
+   */
+  finish(allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array {
+    const out = allocate(this.pos);
+    if (out.length !== this.pos) throw new ProgrammerError(`allocate(${this.pos}) returned ${out.length} bytes`);
+    out.set(this.bytes.subarray(0, this.pos));
+    return out;
+  }
+
+  /** Forgets what was written, keeping the buffer (a reusable scratch writer). */
+  reset(): void {
+    this.pos = 0;
   }
 
   /** Hands out what was written so far and starts over (for chunked snapshots). */
@@ -216,10 +231,11 @@ export class ByteReader {
       }
     }
     if (!ascii) return decoder.decode(this.bytes.subarray(start, start + length));
-    // String.fromCharCode over a short ASCII run is much cheaper than a TextDecoder call.
+    // String.fromCharCode over a short ASCII run is much cheaper than a TextDecoder call (apply
+    // takes the typed array as an array-like: no iterator, no copy into a JS array).
     let out = "";
     for (let i = start; i < start + length; i += 4096) {
-      out += String.fromCharCode(...this.bytes.subarray(i, Math.min(i + 4096, start + length)));
+      out += String.fromCharCode.apply(null, this.bytes.subarray(i, Math.min(i + 4096, start + length)) as unknown as number[]);
     }
     return out;
   }

@@ -73,6 +73,8 @@ export const COMMAND_LIMITS = {
   dataBytesMax: 1024 * 1024 * 1024,
 } as const;
 
+const scratch = new ByteWriter(4096);
+
 const KIND_CODES = { op: 1, multi: 2, createSession: 3, closeSession: 4, expire: 5, sync: 6 } as const;
 
 function writeAcl(w: ByteWriter, acl: readonly Acl[]): void {
@@ -157,9 +159,16 @@ function readOp(r: ByteReader): WriteOp {
   }
 }
 
-export function encodeCommand(command: Command): Uint8Array {
+/**
+ * Encodes a command. `allocate` makes the output array (default: a fresh Uint8Array); the
+ * ZooKeeper front-end can pass Buffer.allocUnsafe, since commands are short-lived.
+ */
+export function encodeCommand(command: Command, allocate?: (size: number) => Uint8Array): Uint8Array {
   assert(command.identities.length <= COMMAND_LIMITS.identitiesMax, "too many identities for one command");
-  const w = new ByteWriter(128);
+  // One scratch writer for all encodes (encoding is synchronous and not re-entrant); the result is
+  // an exactly-sized copy, so the scratch buffer is never shared with a caller.
+  const w = scratch;
+  w.reset();
   w.u8(FORMAT);
   w.u8(KIND_CODES[command.body.kind]);
   w.safeInt(command.wallTimeMs);
@@ -195,7 +204,7 @@ export function encodeCommand(command: Command): Uint8Array {
     case "sync":
       break;
   }
-  return w.finish();
+  return w.finish(allocate);
 }
 
 function readBody(r: ByteReader, kind: number, at: number): CommandBody {

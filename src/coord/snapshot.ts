@@ -12,7 +12,7 @@
 import { assert } from "../util/assert.js";
 import { ByteReader, ByteWriter, CoordDecodeError } from "./binary.js";
 import { isValidPath, joinPath } from "./path.js";
-import { DataTree, type AclRef, type Znode } from "./tree.js";
+import { DataTree, childCount, type AclRef, type Znode } from "./tree.js";
 import { NodeKind, type Acl, type NodeKindValue } from "./types.js";
 
 const MAGIC = [0x53, 0x5a, 0x4b, 0x53]; // "SZKS"
@@ -128,7 +128,7 @@ function readNode(r: ByteReader, tree: DataTree, acls: Acl[][]): Znode {
     aversion: r.i32(),
     kind: readKind(r),
     ephemeralOwner: r.i64(),
-    children: new Set(),
+    children: null,
     sortedChildren: undefined,
     descendants: 0,
   };
@@ -178,7 +178,7 @@ export function readSnapshot(bytes: Uint8Array): SnapshotMeta & { tree: DataTree
   r.expectEnd("snapshot");
   // ZooKeeper never lets an ephemeral have children; an image that says otherwise is corrupt.
   for (const [path, node] of tree.nodes) {
-    if (node.kind === NodeKind.ephemeral && node.children.size > 0) throw new CoordDecodeError(`ephemeral ${path} has children`, r.position);
+    if (node.kind === NodeKind.ephemeral && childCount(node) > 0) throw new CoordDecodeError(`ephemeral ${path} has children`, r.position);
   }
   return { tree, lastZxid, extendedTypesEnabled };
 }

@@ -11,7 +11,7 @@
 // zxid: derived from the log position, zxid = slot·2^20 + index (index < 2^20, slot < 2^43 so it
 // fits a positive int64). Every command consumes its zxid, whether it succeeds or fails (as
 // ZooKeeper's ErrorTxn does), and a multi uses one zxid for all its ops.
-import { assert } from "../util/assert.js";
+import { ProgrammerError, assert } from "../util/assert.js";
 import type { LogPosition, StateMachine } from "../util/state-machine.js";
 import { aclPermits, fixupAcl, maskDigests } from "./acl.js";
 import { CoordDecodeError } from "./binary.js";
@@ -23,6 +23,7 @@ import {
   CONTAINER_EPHEMERAL_OWNER,
   DataTree,
   TTL_MS_MAX,
+  childCount,
   compareCodeUnits,
   ttlEphemeralOwner,
   ttlOf,
@@ -95,8 +96,8 @@ export const ZXID_INDEX_LIMIT = 1 << 20;
 export const ZXID_SLOT_LIMIT = 2 ** 43;
 
 export function zxidOf(position: LogPosition): bigint {
-  assert(Number.isSafeInteger(position.slot) && position.slot >= 0 && position.slot < ZXID_SLOT_LIMIT, `slot ${position.slot} outside [0, 2^43)`);
-  assert(Number.isInteger(position.index) && position.index >= 0 && position.index < ZXID_INDEX_LIMIT, `index ${position.index} outside [0, 2^20)`);
+  if (!(Number.isSafeInteger(position.slot) && position.slot >= 0 && position.slot < ZXID_SLOT_LIMIT)) throw new ProgrammerError(`slot ${position.slot} outside [0, 2^43)`);
+  if (!(Number.isInteger(position.index) && position.index >= 0 && position.index < ZXID_INDEX_LIMIT)) throw new ProgrammerError(`index ${position.index} outside [0, 2^20)`);
   return (BigInt(position.slot) << 20n) | BigInt(position.index);
 }
 
@@ -171,7 +172,7 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
 
   private advance(position: LogPosition): bigint {
     const zxid = zxidOf(position);
-    assert(zxid > this.zxid, `log positions must increase: zxid ${zxid} after ${this.zxid}`);
+    if (zxid <= this.zxid) throw new ProgrammerError(`log positions must increase: zxid ${zxid} after ${this.zxid}`);
     this.zxid = zxid;
     return zxid;
   }
@@ -280,7 +281,7 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
     const node = this.tree.nodes.get(path);
     if (!node) return CoordError.noNode;
     if (version !== -1 && version !== node.version) return CoordError.badVersion;
-    if (node.children.size > 0) return CoordError.notEmpty;
+    if (childCount(node) > 0) return CoordError.notEmpty;
     this.removeNode(ctx, path, node, parent, parentPath);
     return { type: CoordOp.delete };
   }
@@ -385,7 +386,7 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
   // ---- containers and TTL nodes ----
 
   private isExpired(node: Znode, nowMs: number, containerNeverUsedMsMax: number): boolean {
-    if (node.children.size > 0) return false;
+    if (childCount(node) > 0) return false;
     const idleMs = nowMs - Number(node.mtime);
     if (node.kind === NodeKind.container) return node.cversion > 0 || (containerNeverUsedMsMax > 0 && idleMs > containerNeverUsedMsMax);
     if (node.kind === NodeKind.ttl) return idleMs > ttlOf(node);

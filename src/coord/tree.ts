@@ -9,7 +9,7 @@
 // (`DataNode.copyStat`), so a delete, which only sets the parent's pzxid, still moves the visible
 // cversion. Containers and TTL nodes keep ZooKeeper's internal ephemeralOwner encoding
 // (0x8000000000000000, 0xFF00000000000000|ttl) but show 0 to clients, as ZooKeeper does.
-import { assert } from "../util/assert.js";
+import { ProgrammerError, assert } from "../util/assert.js";
 import { childName, parentPath } from "./path.js";
 import { NodeKind, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, type Acl, type NodeKindValue, type Stat } from "./types.js";
 
@@ -31,8 +31,11 @@ export class AclTable {
     return this.byKey.size;
   }
 
+  /** An unambiguous key: every string is length-prefixed, so no separator can be forged. */
   static keyOf(acl: readonly Acl[]): string {
-    return JSON.stringify(acl.map((entry) => [entry.perms, entry.id.scheme, entry.id.id]));
+    let key = "";
+    for (const entry of acl) key += `${entry.perms},${entry.id.scheme.length},${entry.id.scheme}${entry.id.id.length},${entry.id.id};`;
+    return key;
   }
 
   intern(acl: readonly Acl[]): AclRef {
@@ -75,7 +78,8 @@ export interface Znode {
   /** ZooKeeper's internal encoding: session id, container marker, TTL marker|ttl, or 0. */
   ephemeralOwner: bigint;
   kind: NodeKindValue;
-  children: Set<string>;
+  /** Child names; null until the first child (most znodes are leaves: no empty Set per leaf). */
+  children: Set<string> | null;
   /** Children sorted by UTF-16 code unit; rebuilt lazily after a child is added or removed. */
   sortedChildren: string[] | undefined;
   /** Number of nodes below this one (getAllChildrenNumber), kept up to date on create/delete. */
@@ -134,7 +138,7 @@ export class DataTree {
       aversion,
       ephemeralOwner: 0n,
       kind: NodeKind.persistent,
-      children: new Set(),
+      children: null,
       sortedChildren: undefined,
       descendants: 0,
     });
@@ -151,12 +155,12 @@ export class DataTree {
    * exist; descendant counts and indexes are updated.
    */
   attach(path: string, node: Znode): void {
-    assert(!this.nodes.has(path), `attach: ${path} exists`);
+    if (this.nodes.has(path)) throw new ProgrammerError(`attach: ${path} exists`);
     this.nodes.set(path, node);
     if (path !== "/") {
       const parent = this.nodes.get(parentPath(path));
-      assert(parent !== undefined, `attach: parent of ${path} missing`);
-      parent.children.add(childName(path));
+      if (parent === undefined) throw new ProgrammerError(`attach: parent of ${path} missing`);
+      (parent.children ??= new Set()).add(childName(path));
       parent.sortedChildren = undefined;
       this.adjustDescendants(path, 1);
     }
@@ -168,7 +172,7 @@ export class DataTree {
     else if (node.kind === NodeKind.ttl) this.ttls.add(path);
     else if (node.kind === NodeKind.ephemeral) {
       const session = this.sessions.get(node.ephemeralOwner);
-      assert(session !== undefined, `ephemeral ${path} has no live session`);
+      if (session === undefined) throw new ProgrammerError(`ephemeral ${path} has no live session`);
       session.ephemerals.add(path);
     }
   }
@@ -191,7 +195,7 @@ export class DataTree {
 
   /** Creates `path` under `parent` (validated by the caller): bumps the parent's cversion and pzxid. */
   createNode(path: string, parent: Znode, spec: NewNode): { node: Znode; undo: Undo } {
-    assert(!this.nodes.has(path), `createNode: ${path} exists`);
+    if (this.nodes.has(path)) throw new ProgrammerError(`createNode: ${path} exists`);
     const node: Znode = {
       data: spec.data,
       aclRef: this.acls.intern(spec.acl),
@@ -205,7 +209,7 @@ export class DataTree {
       aversion: 0,
       ephemeralOwner: spec.ephemeralOwner,
       kind: spec.kind,
-      children: new Set(),
+      children: null,
       sortedChildren: undefined,
       descendants: 0,
     };
@@ -214,7 +218,7 @@ export class DataTree {
     const parentPzxid = parent.pzxid;
     parent.cversion = (parent.cversion + 1) | 0;
     parent.pzxid = spec.zxid;
-    parent.children.add(name);
+    (parent.children ??= new Set()).add(name);
     parent.sortedChildren = undefined;
     this.nodes.set(path, node);
     this.adjustDescendants(path, 1);
@@ -223,7 +227,7 @@ export class DataTree {
       this.unindex(path, node);
       this.adjustDescendants(path, -1);
       this.nodes.delete(path);
-      parent.children.delete(name);
+      parent.children!.delete(name);
       parent.sortedChildren = undefined;
       parent.cversion = parentCversion;
       parent.pzxid = parentPzxid;
@@ -234,21 +238,21 @@ export class DataTree {
 
   /** Deletes a childless `path`: sets the parent's pzxid only (ZooKeeper 3.8 `deleteNode`). */
   deleteNode(path: string, node: Znode, parent: Znode, zxid: bigint): Undo {
-    assert(node.children.size === 0, `deleteNode: ${path} has children`);
+    if (childCount(node) !== 0) throw new ProgrammerError(`deleteNode: ${path} has children`);
     assert(zxid >= parent.pzxid, "pzxid must not go backwards");
     const name = childName(path);
     const parentPzxid = parent.pzxid;
     this.unindex(path, node);
     this.adjustDescendants(path, -1);
     this.nodes.delete(path);
-    parent.children.delete(name);
+    parent.children!.delete(name);
     parent.sortedChildren = undefined;
     parent.pzxid = zxid;
     this.acls.release(node.aclRef);
     return () => {
       this.acls.retain(node.aclRef);
       parent.pzxid = parentPzxid;
-      parent.children.add(name);
+      (parent.children ??= new Set()).add(name);
       parent.sortedChildren = undefined;
       this.nodes.set(path, node);
       this.adjustDescendants(path, 1);
@@ -279,7 +283,7 @@ export class DataTree {
 
   /** The Stat a client sees for `node`. */
   stat(node: Znode): Stat {
-    const numChildren = node.children.size;
+    const numChildren = childCount(node);
     return {
       czxid: node.czxid,
       mzxid: node.mzxid,
@@ -297,9 +301,13 @@ export class DataTree {
 
   /** The children's names, sorted (ZooKeeper returns hash order; sorted is deterministic and what kazoo does anyway). */
   sortedChildren(node: Znode): readonly string[] {
-    if (node.sortedChildren === undefined) node.sortedChildren = [...node.children].sort(compareCodeUnits);
+    if (node.sortedChildren === undefined) node.sortedChildren = node.children === null ? [] : [...node.children].sort(compareCodeUnits);
     return node.sortedChildren;
   }
+}
+
+export function childCount(node: Znode): number {
+  return node.children === null ? 0 : node.children.size;
 }
 
 /** Orders strings by UTF-16 code unit, like Java's String.compareTo. */

@@ -7,7 +7,7 @@
 // given, checks every length against the bytes that remain BEFORE allocating anything, and
 // reports malformed input as a JuteDecodeError (never a RangeError, never a huge allocation).
 // The writer is for our own replies: it grows by doubling up to a named maximum.
-import { assert } from "../../util/assert.js";
+import { ProgrammerError, assert } from "../../util/assert.js";
 
 export type JuteDecodeErrorCode = "truncated" | "bad-length" | "bad-value";
 
@@ -192,16 +192,20 @@ export class JuteWriter {
   }
 
   writeInt(value: number): void {
-    assert((value | 0) === value, `jute int out of range: ${value}`);
+    if ((value | 0) !== value) throw new ProgrammerError(`jute int out of range: ${value}`);
     this.ensure(4);
     this.buf.writeInt32BE(value, this.pos);
     this.pos += 4;
   }
 
   writeLong(value: bigint): void {
-    assert(BigInt.asIntN(64, value) === value, `jute long out of range: ${value}`);
     this.ensure(8);
-    this.buf.writeBigInt64BE(value, this.pos);
+    try {
+      this.buf.writeBigInt64BE(value, this.pos);
+    } catch (error) {
+      // Node checks the range (cheaper than asserting with BigInt.asIntN on every long).
+      throw new ProgrammerError(`jute long out of range: ${value} (${(error as Error).message})`);
+    }
     this.pos += 8;
   }
 
@@ -211,7 +215,7 @@ export class JuteWriter {
   }
 
   writeByte(value: number): void {
-    assert(value >= -128 && value <= 127 && Number.isInteger(value), `jute byte out of range: ${value}`);
+    if (!(value >= -128 && value <= 127 && Number.isInteger(value))) throw new ProgrammerError(`jute byte out of range: ${value}`);
     this.ensure(1);
     this.buf.writeInt8(value, this.pos);
     this.pos += 1;
@@ -224,7 +228,20 @@ export class JuteWriter {
     }
     // Reserve the worst case (3 bytes per UTF-16 unit) so one pass both encodes and measures.
     this.ensure(4 + value.length * 3);
-    const written = this.buf.write(value, this.pos + 4, "utf8");
+    const start = this.pos + 4;
+    let written = -1;
+    if (value.length <= 64) {
+      // Short ASCII strings (paths, child names) are copied in JS: cheaper than a native call each.
+      const buf = this.buf;
+      let i = 0;
+      for (; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[start + i] = c;
+      }
+      if (i === value.length) written = i;
+    }
+    if (written === -1) written = this.buf.write(value, start, "utf8");
     this.buf.writeInt32BE(written, this.pos);
     this.pos += 4 + written;
   }
