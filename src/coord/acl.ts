@@ -104,7 +104,9 @@ function sameAcl(a: Acl, b: Acl): boolean {
  * `PrepRequestProcessor.fixupACL`: drops duplicates, rejects an empty list and malformed ids, and
  * expands `auth` entries to the requester's authenticated identities. InvalidACL on any problem.
  */
-export function fixupAcl(acl: readonly Acl[], identities: readonly Identity[]): Acl[] | typeof CoordError.invalidACL {
+export function fixupAcl(acl: readonly Acl[], identities: readonly Identity[]): readonly Acl[] | typeof CoordError.invalidACL {
+  // The common case needs no copy: a single world:anyone entry is already valid and unique.
+  if (acl.length === 1 && acl[0].id.scheme === "world" && acl[0].id.id === "anyone") return acl;
   const unique: Acl[] = [];
   for (const entry of acl) if (!unique.some((seen) => sameAcl(seen, entry))) unique.push(entry);
   if (unique.length === 0) return CoordError.invalidACL;

@@ -11,7 +11,7 @@
 // descendant counts and ACL reference counts are rebuilt on restore.
 import { assert } from "../util/assert.js";
 import { ByteReader, ByteWriter, CoordDecodeError } from "./binary.js";
-import { isValidPath, joinPath } from "./path.js";
+import { isValidPath, joinPath, parentPath } from "./path.js";
 import { DataTree, childCount, type AclRef, type Znode } from "./tree.js";
 import { NodeKind, type Acl, type NodeKindValue } from "./types.js";
 
@@ -157,6 +157,7 @@ export function readSnapshot(bytes: Uint8Array): SnapshotMeta & { tree: DataTree
   const acls: Acl[][] = [];
   // Each open directory: its path and how many of its children are still to come.
   const open: Array<{ path: string; left: number }> = [];
+  const preorder: string[] = [];
   for (let i = 0; i < nodeCount; i++) {
     const at = r.position;
     const name = r.string(STRING_BYTES_MAX);
@@ -171,11 +172,17 @@ export function readSnapshot(bytes: Uint8Array): SnapshotMeta & { tree: DataTree
       throw new CoordDecodeError(`ephemeral ${path} owned by unknown session ${node.ephemeralOwner}`, at);
     }
     if (i > 0) open[open.length - 1].left--;
-    tree.attach(path, node);
+    tree.attach(path, node, false);
+    preorder.push(path);
     open.push({ path, left: childCount });
   }
   for (const entry of open) if (entry.left !== 0) throw new CoordDecodeError("snapshot ends inside a directory", r.position);
   r.expectEnd("snapshot");
+  // Descendant counts in one pass: in reverse pre-order every node is complete before its parent.
+  for (let i = preorder.length - 1; i > 0; i--) {
+    const node = tree.nodes.get(preorder[i])!;
+    tree.nodes.get(parentPath(preorder[i]))!.descendants += 1 + node.descendants;
+  }
   // ZooKeeper never lets an ephemeral have children; an image that says otherwise is corrupt.
   for (const [path, node] of tree.nodes) {
     if (node.kind === NodeKind.ephemeral && childCount(node) > 0) throw new CoordDecodeError(`ephemeral ${path} has children`, r.position);

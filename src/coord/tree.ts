@@ -26,6 +26,8 @@ export interface AclRef {
 /** Reference-counted ACL lists (ZooKeeper's `ReferenceCountedACLCache`): nodes share equal lists. */
 export class AclTable {
   private readonly byKey = new Map<string, AclRef>();
+  /** The most recently interned list (checked first; a released ref with refs 0 is skipped). */
+  private last: AclRef | undefined;
 
   get size(): number {
     return this.byKey.size;
@@ -39,6 +41,12 @@ export class AclTable {
   }
 
   intern(acl: readonly Acl[]): AclRef {
+    // Fast path: most creates reuse the ACL of the previous one (often world:anyone).
+    const last = this.last;
+    if (last !== undefined && last.refs > 0 && sameAclList(last.acl, acl)) {
+      last.refs++;
+      return last;
+    }
     const key = AclTable.keyOf(acl);
     let ref = this.byKey.get(key);
     if (!ref) {
@@ -47,6 +55,7 @@ export class AclTable {
       this.byKey.set(key, ref);
     }
     ref.refs++;
+    this.last = ref;
     return ref;
   }
 
@@ -61,6 +70,14 @@ export class AclTable {
     ref.refs--;
     if (ref.refs === 0) this.byKey.delete(ref.key);
   }
+}
+
+function sameAclList(a: readonly Acl[], b: readonly Acl[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].perms !== b[i].perms || a[i].id.scheme !== b[i].id.scheme || a[i].id.id !== b[i].id.id) return false;
+  }
+  return true;
 }
 
 export interface Znode {
@@ -152,9 +169,10 @@ export class DataTree {
 
   /**
    * Inserts a node without touching any stat (initial tree, snapshot restore). The parent must
-   * exist; descendant counts and indexes are updated.
+   * exist; indexes are updated, and descendant counts too unless the caller recounts them all at
+   * the end (restore does, in one pass instead of one ancestor walk per node).
    */
-  attach(path: string, node: Znode): void {
+  attach(path: string, node: Znode, countDescendants = true): void {
     if (this.nodes.has(path)) throw new ProgrammerError(`attach: ${path} exists`);
     this.nodes.set(path, node);
     if (path !== "/") {
@@ -162,7 +180,7 @@ export class DataTree {
       if (parent === undefined) throw new ProgrammerError(`attach: parent of ${path} missing`);
       (parent.children ??= new Set()).add(childName(path));
       parent.sortedChildren = undefined;
-      this.adjustDescendants(path, 1);
+      if (countDescendants) this.adjustDescendants(path, 1);
     }
     this.index(path, node);
   }

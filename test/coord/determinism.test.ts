@@ -16,6 +16,7 @@ import { OPEN_ACL_UNSAFE } from "../../src/coord/types.js";
 import { positioned, stepsArbitrary, type Step } from "./generators.js";
 
 const SEED = 424242;
+const SUPER = { scheme: "super", id: "" };
 const RUNS = 150;
 
 /** Results without the shared ACL arrays' identity (compared by value anyway). */
@@ -56,6 +57,9 @@ test("snapshot at any point, restore, continue: same bytes and results as the st
       assert.deepEqual(restored.sessions(), straight.sessions());
       for (const { sessionId } of straight.sessions()) assert.deepEqual(restored.ephemeralsOf(sessionId), straight.ephemeralsOf(sessionId));
       assert.deepEqual(restored.expiredNodes(1e13, { containerMaxPerBatch: 100 }), straight.expiredNodes(1e13, { containerMaxPerBatch: 100 }));
+      for (const path of ["/", "/a", "/a/b", "/b", "/c", "/zookeeper"]) {
+        assert.deepEqual(restored.getAllChildrenNumber(path, [SUPER]), straight.getAllChildrenNumber(path, [SUPER]), path);
+      }
     }),
     { seed: SEED + 1, numRuns: RUNS },
   );
