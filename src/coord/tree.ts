@@ -98,7 +98,7 @@ export interface Znode {
   /** Child names; null until the first child (most znodes are leaves: no empty Set per leaf). */
   children: Set<string> | null;
   /** Children sorted by UTF-16 code unit; rebuilt lazily after a child is added or removed. */
-  sortedChildren: string[] | undefined;
+  sortedChildren: readonly string[] | undefined;
   /** Number of nodes below this one (getAllChildrenNumber), kept up to date on create/delete. */
   descendants: number;
 }
@@ -257,7 +257,6 @@ export class DataTree {
   /** Deletes a childless `path`: sets the parent's pzxid only (ZooKeeper 3.8 `deleteNode`). */
   deleteNode(path: string, node: Znode, parent: Znode, zxid: bigint): Undo {
     if (childCount(node) !== 0) throw new ProgrammerError(`deleteNode: ${path} has children`);
-    assert(zxid >= parent.pzxid, "pzxid must not go backwards");
     const name = childName(path);
     const parentPzxid = parent.pzxid;
     this.unindex(path, node);
@@ -265,7 +264,8 @@ export class DataTree {
     this.nodes.delete(path);
     parent.children!.delete(name);
     parent.sortedChildren = undefined;
-    parent.pzxid = zxid;
+    // As DataTree.deleteNode: only ever move pzxid forward.
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.acls.release(node.aclRef);
     return () => {
       this.acls.retain(node.aclRef);
@@ -319,7 +319,8 @@ export class DataTree {
 
   /** The children's names, sorted (ZooKeeper returns hash order; sorted is deterministic and what kazoo does anyway). */
   sortedChildren(node: Znode): readonly string[] {
-    if (node.sortedChildren === undefined) node.sortedChildren = node.children === null ? [] : [...node.children].sort(compareCodeUnits);
+    // Frozen: readers share the cached array until the next change replaces it.
+    if (node.sortedChildren === undefined) node.sortedChildren = Object.freeze(node.children === null ? [] : [...node.children].sort(compareCodeUnits));
     return node.sortedChildren;
   }
 }

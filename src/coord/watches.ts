@@ -125,18 +125,10 @@ class WatchTable {
     return this.byPath.size;
   }
 
-  get connectionCount(): number {
-    return this.byConnection.size;
-  }
-
   get entryCount(): number {
     let total = 0;
     for (const paths of this.byConnection.values()) total += paths.size;
     return total;
-  }
-
-  get recursiveCount(): number {
-    return this.recursive;
   }
 }
 
