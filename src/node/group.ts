@@ -103,6 +103,8 @@ interface ReadWaiter {
 }
 
 const HARD_STATE_NAME = "hard-state";
+/** The storage write buffer of a group's log: above the largest entry (8 MiB Kafka produces). */
+const WRITE_BUFFER_BYTES = 32 * 2 ** 20;
 
 export class ReplicatedGroup<R> {
   readonly groupId: string;
@@ -119,6 +121,7 @@ export class ReplicatedGroup<R> {
   private appliedSlotValue: number;
   private appliedBytesSinceSnapshot = 0;
   private snapshotting = false;
+  private readonly snapshotWaiters: Array<() => void> = [];
   private roleValue: Role = "follower";
   private leaderIdValue: number | undefined;
   private lastKey = Number.MIN_SAFE_INTEGER;
@@ -148,6 +151,8 @@ export class ReplicatedGroup<R> {
       fsync: options.fsync,
       initialIndex: 1,
       segmentBytesMax: options.segmentBytesMax,
+      writeBufferBytesMax: WRITE_BUFFER_BYTES,
+      entryBytesMax: WRITE_BUFFER_BYTES / 2,
     });
     const hardStateStore = await MetaStore.open({ dir: options.dir, name: HARD_STATE_NAME });
     await mkdir(join(options.dir, "snapshots"), { recursive: true });
@@ -367,7 +372,10 @@ export class ReplicatedGroup<R> {
       // Keys must not decrease in storage; an entry without a key (no-op, skipped batch) repeats the last.
       const key = Math.max(this.lastKey, fields.key ?? this.lastKey);
       this.lastKey = key;
-      this.log.append({ timestamp: fields.timestamp, key: key === Number.MIN_SAFE_INTEGER ? undefined : key, payload: encodeLogEntry(entry) });
+      const payload = encodeLogEntry(entry);
+      // The storage write buffer is bounded: hand what is buffered to the OS before it fills.
+      if (this.log.bufferedBytes + payload.length + 64 > WRITE_BUFFER_BYTES) await this.log.flush();
+      this.log.append({ timestamp: fields.timestamp, key: key === Number.MIN_SAFE_INTEGER ? undefined : key, payload });
     }
     if (syncRequired || entries.length > 0) await this.log.sync();
   }
@@ -449,16 +457,27 @@ export class ReplicatedGroup<R> {
 
   private maybeSnapshot(): void {
     const every = this.options.snapshotEveryBytes ?? 64 * 2 ** 20;
-    if (this.snapshotting || this.appliedBytesSinceSnapshot < every) return;
-    void this.snapshotNow();
+    if (this.snapshotWaiters.length > 0 || this.appliedBytesSinceSnapshot >= every) void this.captureSnapshot();
   }
 
-  /** Takes a state-machine snapshot at the applied slot and (if configured) compacts the log. */
-  async snapshotNow(): Promise<void> {
-    if (this.snapshotting || this.closed) return;
-    this.snapshotting = true;
+  /**
+   * Takes a state-machine snapshot at the applied slot and (if configured) compacts the log.
+   * The image must be taken where the replica agrees on what is applied, i.e. between Readies;
+   * a call that arrives while a Ready is being persisted is served right after its advance().
+   */
+  snapshotNow(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!this.pumping) return this.captureSnapshot();
+    return new Promise((resolve) => this.snapshotWaiters.push(resolve));
+  }
+
+  private async captureSnapshot(): Promise<void> {
+    const waiters = this.snapshotWaiters.splice(0);
     try {
+      if (this.snapshotting || this.closed) return;
+      this.snapshotting = true;
       const slot = this.appliedSlotValue;
+      assert(this.replica.status().appliedSlot === slot, "snapshots are taken between Readies");
       const image = this.options.stateMachine.snapshot();
       const meta = this.replica.snapshotTaken(slot);
       this.appliedBytesSinceSnapshot = 0;
@@ -474,6 +493,7 @@ export class ReplicatedGroup<R> {
       this.options.logger.error({ group: this.groupId, err: error }, "snapshot failed");
     } finally {
       this.snapshotting = false;
+      for (const resolve of waiters) resolve();
     }
   }
 
