@@ -18,6 +18,12 @@ import { join } from "node:path";
 export interface StartNodeOptions extends Partial<NodeConfig> {
   /** Logger to use; default a pino logger at config.logLevel. */
   logger?: Logger;
+  /**
+   * What to do when a group hits an unrecoverable storage error: "exit" the process (the CLI:
+   * a supervisor restarts it and recovery runs from disk) or "degrade" (in-process nodes: the
+   * node reports unhealthy on /health and the failed group stops serving). Default "degrade".
+   */
+  onFatal?: "exit" | "degrade";
 }
 
 export interface SynodNode {
@@ -44,7 +50,7 @@ function parseSaslUsers(raw: string): Map<string, string> {
 }
 
 export async function startNode(options: StartNodeOptions = {}): Promise<SynodNode> {
-  const { logger: givenLogger, ...overrides } = options;
+  const { logger: givenLogger, onFatal = "degrade", ...overrides } = options;
   const config = resolveConfig({ overrides, env: {} });
   const logger = (givenLogger ?? createLogger({ level: config.logLevel as never })).child({ node: config.nodeId });
   const stack = new DisposableStack();
@@ -73,6 +79,11 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       logger,
       fsync: config.fsync,
       tickMs: config.tickMs,
+      onFatal: (groupId, error) => {
+        status = "degraded";
+        logger.fatal({ groupId, err: error }, "unrecoverable storage failure");
+        if (onFatal === "exit") process.exit(70);
+      },
     });
     stack.defer(() => runtime.close());
     runtime.start();

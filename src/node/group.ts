@@ -78,6 +78,8 @@ export interface GroupOptions<R> {
   /** Entries kept behind a snapshot for lagging followers when compacting (default 10,000). */
   trailingEntries?: number;
   segmentBytesMax?: number;
+  /** Called once if the group hits a storage failure it cannot continue after (e.g. fsync). */
+  onFatal?(error: Error): void;
 }
 
 /** The commands of a log entry (none for no-ops and config entries). */
@@ -501,8 +503,9 @@ export class ReplicatedGroup<R> {
     if (this.failed) return;
     // A storage failure (fsync error, full disk) is fatal for the group: never retry an fsync.
     this.failed = error;
-    this.options.logger.error({ group: this.groupId, err: error }, "group failed; it stops participating");
+    this.options.logger.fatal({ group: this.groupId, err: error }, "group failed; it stops participating");
     this.failWaiters("closed");
+    this.options.onFatal?.(error);
   }
 
   async close(): Promise<void> {

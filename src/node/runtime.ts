@@ -24,6 +24,11 @@ export interface RuntimeOptions {
   replica?: Omit<ReplicaOptions, "id" | "random">;
   /** The peer transport (absent on a single node). */
   transport?: Transport;
+  /**
+   * A group failed in a way that needs a restart (a storage error: never retry an fsync). The
+   * CLI exits the process so a supervisor restarts it and recovery runs from disk.
+   */
+  onFatal?(groupId: string, error: Error): void;
 }
 
 export interface GroupSpec<R> {
@@ -105,6 +110,7 @@ export class NodeRuntime {
       snapshotEveryBytes: spec.snapshotEveryBytes,
       compactBehindSnapshots: spec.compactBehindSnapshots,
       segmentBytesMax: spec.segmentBytesMax,
+      onFatal: (error) => this.options.onFatal?.(spec.groupId, error),
     });
     this.opening.set(spec.groupId, opening as Promise<ReplicatedGroup<unknown>>);
     try {
