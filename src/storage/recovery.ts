@@ -158,6 +158,7 @@ export async function readIndexSummary(segment: Segment): Promise<SegmentSummary
       if (size < INDEX_TRAILER_BYTES) return `${path} is ${size} bytes, shorter than its trailer`;
       const trailer = decodeTrailer(await readAt(handle, size - INDEX_TRAILER_BYTES, INDEX_TRAILER_BYTES), kind, size);
       if (typeof trailer === "string") return `${path}: ${trailer}`;
+      if (trailer.baseIndex !== segment.baseIndex) return `${path} belongs to the segment at ${trailer.baseIndex}`;
       summaries.push(trailer.summary);
     } finally {
       await handle.close();
@@ -179,12 +180,12 @@ export async function loadIndexFiles(segment: Segment, intervalBytes: number, se
     if (isNotFound(error)) return "index file missing";
     throw error;
   }
-  return SegmentIndex.decode(offsetFile, timeFile, intervalBytes, segmentBytes);
+  return SegmentIndex.decode(offsetFile, timeFile, { intervalBytes, baseIndex: segment.baseIndex, segmentBytes });
 }
 
 /** Writes both index files of a segment (the caller fsyncs the directory). */
 export async function writeIndexFiles(segment: Segment, index: SegmentIndex, durable: boolean): Promise<void> {
-  const { offsetFile, timeFile } = index.encode();
+  const { offsetFile, timeFile } = index.encode(segment.baseIndex);
   for (const [path, bytes] of [
     [segment.indexPath, offsetFile],
     [segment.timeIndexPath, timeFile],

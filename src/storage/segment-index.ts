@@ -12,13 +12,15 @@
 // with timestamp >= t lies after the last offset point whose running max < t, and at or before
 // the first time point whose max >= t, so every lookup scans at most one index interval.
 //
-// File layout (little-endian): the points back to back (16 bytes each), then a 64-byte trailer:
+// File layout (little-endian): the points back to back (16 bytes each), then a 72-byte trailer:
 //   .index point:      relIndex u32 | position u32 | key i64
 //   .timeindex point:  maxTimestamp i64 | relIndex u32 | position u32
-//   trailer: magic u32 "SYNX" | version u16 | kind u16 | segmentBytes u64 | entryCount u64 |
-//            pointCount u32 | pointsCrc u32 | firstKey i64 | lastKey i64 | maxTimestamp i64 |
-//            reserved u32 | trailerCrc u32 (CRC-32C of the trailer's first 60 bytes)
-// The trailer is the segment's summary, so opening a closed segment reads 64 bytes, not the log.
+//   trailer: magic u32 "SYNX" | version u16 | kind u16 | baseIndex u64 | segmentBytes u64 |
+//            entryCount u64 | pointCount u32 | pointsCrc u32 | firstKey i64 | lastKey i64 |
+//            maxTimestamp i64 | reserved u32 | trailerCrc u32 (CRC-32C of the first 68 bytes)
+// The trailer is the segment's summary, so opening a closed segment reads 72 bytes, not the log.
+// baseIndex ties the file to its segment: an index copied next to another segment of the same
+// size is refused.
 // Index files are rebuildable caches: any doubt (bad CRC, wrong size, segmentBytes different from
 // the .log's size) means "rebuild from the segment", never "trust".
 import { crc32c } from "@node-rs/crc32";
@@ -26,7 +28,7 @@ import { assert } from "../util/assert.js";
 import { readInt64LE, writeInt64LE } from "./frame.js";
 
 export const INDEX_POINT_BYTES = 16;
-export const INDEX_TRAILER_BYTES = 64;
+export const INDEX_TRAILER_BYTES = 72;
 /** Sentinel for "no timestamp yet" (empty segment). */
 export const NO_TIMESTAMP = Number.MIN_SAFE_INTEGER;
 const TRAILER_MAGIC = 0x584e5953; // "SYNX" read as little-endian u32
@@ -168,8 +170,8 @@ export class SegmentIndex {
     };
   }
 
-  /** Serializes both files (points + trailer). */
-  encode(): { offsetFile: Buffer; timeFile: Buffer } {
+  /** Serializes both files (points + trailer) for the segment starting at baseIndex. */
+  encode(baseIndex: number): { offsetFile: Buffer; timeFile: Buffer } {
     const summary = this.summary();
     const offsetFile = Buffer.alloc(this.pointCount * INDEX_POINT_BYTES + INDEX_TRAILER_BYTES);
     for (let i = 0; i < this.pointCount; i++) {
@@ -178,7 +180,7 @@ export class SegmentIndex {
       offsetFile.writeUInt32LE(this.pointPosition[i], o + 4);
       writeInt64LE(offsetFile, o + 8, this.pointKey[i]);
     }
-    writeTrailer(offsetFile, KIND_OFFSET, this.pointCount, summary);
+    writeTrailer(offsetFile, KIND_OFFSET, baseIndex, this.pointCount, summary);
     const timeFile = Buffer.alloc(this.timeCount * INDEX_POINT_BYTES + INDEX_TRAILER_BYTES);
     for (let i = 0; i < this.timeCount; i++) {
       const o = i * INDEX_POINT_BYTES;
@@ -186,7 +188,7 @@ export class SegmentIndex {
       timeFile.writeUInt32LE(this.timeRel[i], o + 8);
       timeFile.writeUInt32LE(this.timePosition[i], o + 12);
     }
-    writeTrailer(timeFile, KIND_TIME, this.timeCount, summary);
+    writeTrailer(timeFile, KIND_TIME, baseIndex, this.timeCount, summary);
     return { offsetFile, timeFile };
   }
 
@@ -194,11 +196,13 @@ export class SegmentIndex {
    * Rebuilds an index from its two files; returns a reason string when they are not a valid,
    * mutually consistent pair describing a segment of `segmentBytes` bytes.
    */
-  static decode(offsetFile: Buffer, timeFile: Buffer, intervalBytes: number, segmentBytes: number): SegmentIndex | string {
+  static decode(offsetFile: Buffer, timeFile: Buffer, segment: { intervalBytes: number; baseIndex: number; segmentBytes: number }): SegmentIndex | string {
+    const { intervalBytes, baseIndex, segmentBytes } = segment;
     const offsetTrailer = decodeTrailer(offsetFile, KIND_OFFSET);
     if (typeof offsetTrailer === "string") return `.index: ${offsetTrailer}`;
     const timeTrailer = decodeTrailer(timeFile, KIND_TIME);
     if (typeof timeTrailer === "string") return `.timeindex: ${timeTrailer}`;
+    if (offsetTrailer.baseIndex !== baseIndex || timeTrailer.baseIndex !== baseIndex) return `index files belong to the segment at ${offsetTrailer.baseIndex}, not ${baseIndex}`;
     const a = offsetTrailer.summary;
     const b = timeTrailer.summary;
     if (a.segmentBytes !== segmentBytes) return `.index describes ${a.segmentBytes} bytes, the segment has ${segmentBytes}`;
@@ -263,25 +267,27 @@ export class SegmentIndex {
 
 export interface DecodedTrailer {
   kind: number;
+  baseIndex: number;
   pointCount: number;
   pointsCrc: number;
   summary: SegmentSummary;
 }
 
-function writeTrailer(file: Buffer, kind: number, pointCount: number, summary: SegmentSummary): void {
+function writeTrailer(file: Buffer, kind: number, baseIndex: number, pointCount: number, summary: SegmentSummary): void {
   const o = file.length - INDEX_TRAILER_BYTES;
   file.writeUInt32LE(TRAILER_MAGIC, o);
   file.writeUInt16LE(FORMAT_VERSION, o + 4);
   file.writeUInt16LE(kind, o + 6);
-  writeInt64LE(file, o + 8, summary.segmentBytes);
-  writeInt64LE(file, o + 16, summary.entryCount);
-  file.writeUInt32LE(pointCount, o + 24);
-  file.writeUInt32LE(crc32c(file.subarray(0, o)), o + 28);
-  writeInt64LE(file, o + 32, summary.firstKey);
-  writeInt64LE(file, o + 40, summary.lastKey);
-  writeInt64LE(file, o + 48, summary.maxTimestamp);
-  file.writeUInt32LE(0, o + 56);
-  file.writeUInt32LE(crc32c(file.subarray(o, o + 60)), o + 60);
+  writeInt64LE(file, o + 8, baseIndex);
+  writeInt64LE(file, o + 16, summary.segmentBytes);
+  writeInt64LE(file, o + 24, summary.entryCount);
+  file.writeUInt32LE(pointCount, o + 32);
+  file.writeUInt32LE(crc32c(file.subarray(0, o)), o + 36);
+  writeInt64LE(file, o + 40, summary.firstKey);
+  writeInt64LE(file, o + 48, summary.lastKey);
+  writeInt64LE(file, o + 56, summary.maxTimestamp);
+  file.writeUInt32LE(0, o + 64);
+  file.writeUInt32LE(crc32c(file.subarray(o, o + 68)), o + 68);
 }
 
 /** Decodes and checks the trailer at the end of an index file (or of its last 64 bytes). */
@@ -289,22 +295,23 @@ export function decodeTrailer(file: Buffer, kind: number, fileBytes = file.lengt
   if (fileBytes < INDEX_TRAILER_BYTES || (fileBytes - INDEX_TRAILER_BYTES) % INDEX_POINT_BYTES !== 0) return `bad file size ${fileBytes}`;
   const o = file.length - INDEX_TRAILER_BYTES;
   if (file.readUInt32LE(o) !== TRAILER_MAGIC) return "bad magic";
-  if (crc32c(file.subarray(o, o + 60)) !== file.readUInt32LE(o + 60)) return "trailer fails its CRC";
+  if (crc32c(file.subarray(o, o + 68)) !== file.readUInt32LE(o + 68)) return "trailer fails its CRC";
   if (file.readUInt16LE(o + 4) !== FORMAT_VERSION) return `unknown format version ${file.readUInt16LE(o + 4)}`;
   if (file.readUInt16LE(o + 6) !== kind) return `wrong kind ${file.readUInt16LE(o + 6)}`;
-  const pointCount = file.readUInt32LE(o + 24);
+  const pointCount = file.readUInt32LE(o + 32);
   if (pointCount * INDEX_POINT_BYTES + INDEX_TRAILER_BYTES !== fileBytes) return `trailer counts ${pointCount} points, file has room for a different number`;
+  const baseIndex = readInt64LE(file, o + 8);
   const summary: SegmentSummary = {
-    segmentBytes: readInt64LE(file, o + 8),
-    entryCount: readInt64LE(file, o + 16),
-    firstKey: readInt64LE(file, o + 32),
-    lastKey: readInt64LE(file, o + 40),
-    maxTimestamp: readInt64LE(file, o + 48),
+    segmentBytes: readInt64LE(file, o + 16),
+    entryCount: readInt64LE(file, o + 24),
+    firstKey: readInt64LE(file, o + 40),
+    lastKey: readInt64LE(file, o + 48),
+    maxTimestamp: readInt64LE(file, o + 56),
   };
-  if (!(summary.segmentBytes >= 0) || !(summary.entryCount >= 0) || Number.isNaN(summary.firstKey) || Number.isNaN(summary.lastKey) || Number.isNaN(summary.maxTimestamp)) {
+  if (!(baseIndex >= 0) || !(summary.segmentBytes >= 0) || !(summary.entryCount >= 0) || Number.isNaN(summary.firstKey) || Number.isNaN(summary.lastKey) || Number.isNaN(summary.maxTimestamp)) {
     return "trailer fields out of range";
   }
-  return { kind, pointCount, pointsCrc: file.readUInt32LE(o + 28), summary };
+  return { kind, baseIndex, pointCount, pointsCrc: file.readUInt32LE(o + 36), summary };
 }
 
 /** The largest i in [0, n) with predicate(i) true, for a predicate true-then-false; -1 if none. */

@@ -70,7 +70,7 @@ export interface SegmentedLogOptions {
    * (Kafka's segment.ms). Infinity turns it off.
    */
   segmentAgeMsMax?: number;
-  /** One sparse index point per this many log bytes. Default 4 KiB (Kafka's index.interval.bytes). */
+  /** One sparse index point per this many log bytes. Default 4 KiB (Kafka's index.interval.bytes), at most segmentBytesMax. */
   indexIntervalBytes?: number;
   /** Appended-but-unwritten bytes beyond which append() throws BackpressureError. Default 8 MiB. */
   writeBufferBytesMax?: number;
@@ -205,7 +205,7 @@ export class SegmentedLog {
     this.durable = this.policy.kind !== "never";
     this.segmentBytesMax = options.segmentBytesMax ?? 128 * MiB;
     this.segmentAgeMsMax = options.segmentAgeMsMax ?? 7 * 24 * 3600 * 1000;
-    this.intervalBytes = options.indexIntervalBytes ?? 4096;
+    this.intervalBytes = options.indexIntervalBytes ?? Math.min(4096, this.segmentBytesMax);
     this.writeBufferBytesMax = options.writeBufferBytesMax ?? 8 * MiB;
     this.chunkBytes = Math.min(options.writeChunkBytes ?? MiB, this.writeBufferBytesMax);
     this.entryBytesMax = options.entryBytesMax ?? 16 * MiB;
