@@ -6,7 +6,10 @@ import { startAdminServer, type AdminServer, type HealthReport } from "./admin/s
 import { createLogger, type Logger } from "./util/logger.js";
 import { DisposableStack } from "./util/disposable.js";
 import { openDataDir, type NodeIdentity } from "./node/data-dir.js";
-import { resolveConfig, type NodeConfig } from "./node/config.js";
+import { parsePeers, resolveConfig, type NodeConfig, type PeerAddress } from "./node/config.js";
+import { Transport } from "./transport/transport.js";
+import { createHash } from "node:crypto";
+import { createServer } from "node:net";
 import { systemClock } from "./node/system-clock.js";
 import { NodeRuntime } from "./node/runtime.js";
 import { KafkaCluster } from "./kafka/cluster.js";
@@ -56,7 +59,11 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
   const stack = new DisposableStack();
   let status: HealthReport["status"] = "starting";
   try {
-    const dataDir = openDataDir(config.dataDir, config.nodeId);
+    const peers = parsePeers(config.peers);
+    const clustered = peers.length > 0;
+    const selfPeer = peers.find((p) => p.nodeId === config.nodeId);
+    if (clustered && !selfPeer) throw new Error(`--peers does not list this node (${config.nodeId})`);
+    const dataDir = openDataDir(config.dataDir, config.nodeId, config.clusterId || (clustered ? deriveClusterId(peers) : undefined));
     stack.defer(() => dataDir.release());
     logger.info({ dataDir: dataDir.path, clusterId: dataDir.identity.clusterId }, "data directory ready");
 
@@ -72,6 +79,19 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     });
     const requestErrors = new Counter({ name: "synod_kafka_request_failures_total", help: "Kafka requests whose handler failed", labelNames: ["api_key"], registers: [registry] });
 
+    let transport: Transport | undefined;
+    if (clustered) {
+      transport = new Transport({
+        nodeId: config.nodeId,
+        clusterId: dataDir.identity.clusterId,
+        host: config.host,
+        port: selfPeer!.port,
+        peers: new Map(peers.filter((p) => p.nodeId !== config.nodeId).map((p) => [p.nodeId, { host: p.host, port: p.port }])),
+        logger,
+      });
+      await transport.start();
+      stack.defer(() => transport!.close());
+    }
     const runtime = new NodeRuntime({
       nodeId: config.nodeId,
       dataDir: dataDir.path,
@@ -79,6 +99,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       logger,
       fsync: config.fsync,
       tickMs: config.tickMs,
+      transport,
       onFatal: (groupId, error) => {
         status = "degraded";
         logger.fatal({ groupId, err: error }, "unrecoverable storage failure");
@@ -86,6 +107,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       },
     });
     stack.defer(() => runtime.close());
+    runtime.setPeers(peers.map((p) => p.nodeId));
     runtime.start();
 
     // The Kafka listener binds before the cluster starts so its real port can be advertised.
@@ -94,7 +116,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       clock: systemClock,
       logger,
       clusterId: dataDir.identity.clusterId,
-      metaVoters: [config.nodeId],
+      metaVoters: clustered ? metaVotersOf(peers) : [config.nodeId],
       self: { host: config.advertisedHost ?? config.host, kafkaPort: config.kafkaPort, zookeeperPort: config.zookeeperPort, peerPort: 0, rack: null },
       autoCreateTopics: config.autoCreateTopics,
       defaultPartitions: config.defaultPartitions,
@@ -117,7 +139,8 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     cluster.setAdvertisedKafkaPort(advertisedPort);
     await cluster.start();
     stack.defer(() => cluster.close());
-    if (!(await cluster.ready(10_000))) throw new Error("the metadata group did not elect a leader within 10 s");
+    // A cluster node waits for a quorum of its peers to elect a metadata leader.
+    if (!(await cluster.ready(clustered ? 60_000 : 10_000))) throw new Error("the metadata group did not elect a leader in time");
 
     const admin: AdminServer = stack.add(
       await startAdminServer({
@@ -150,8 +173,28 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
   }
 }
 
+/** The metadata group's voters: the first 3 (or 5, from 5 nodes on) nodes by id. */
+export function metaVotersOf(peers: readonly PeerAddress[]): number[] {
+  const ids = peers.map((p) => p.nodeId).sort((a, b) => a - b);
+  return ids.slice(0, ids.length >= 5 ? 5 : Math.min(3, ids.length));
+}
+
+/** Nodes started with the same peer list agree on the cluster id without configuration. */
+function deriveClusterId(peers: readonly PeerAddress[]): string {
+  const hex = createHash("sha256").update(peers.map((p) => `${p.nodeId}@${p.host}:${p.port}`).join(",")).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 export interface TestClusterOptions {
-  /** Nodes to start (1 for now; the cluster issue adds more). */
+  /** Nodes to start (1–9); several nodes form one cluster over loopback TCP. */
   nodes?: number;
   /** Keep data here instead of a fresh temporary directory (removed on close when temporary). */
   dataDir?: string;
@@ -172,26 +215,40 @@ export interface TestCluster {
  */
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const count = options.nodes ?? 1;
-  if (count !== 1) throw new Error("startTestCluster supports one node until the cluster runtime lands");
+  if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error(`nodes must be 1..9, got ${count}`);
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "synod-test-cluster-")));
-  const node = await startNode({
-    nodeId: 1,
-    dataDir: join(dataDir, "node-1"),
-    host: "127.0.0.1",
-    kafkaPort: 0,
-    zookeeperPort: 0,
-    adminPort: 0,
-    groupInitialRebalanceDelayMs: 0,
-    logLevel: "warn",
-    ...options.node,
-    logger: options.logger,
-  });
+  const ports = count === 1 ? [] : await Promise.all(Array.from({ length: count }, () => freePort("127.0.0.1")));
+  const peers = ports.map((port, i) => `${i + 1}@127.0.0.1:${port}`).join(",");
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      startNode({
+        nodeId: i + 1,
+        dataDir: join(dataDir, `node-${i + 1}`),
+        host: "127.0.0.1",
+        kafkaPort: 0,
+        zookeeperPort: 0,
+        adminPort: 0,
+        peers,
+        groupInitialRebalanceDelayMs: 0,
+        logLevel: "warn",
+        ...options.node,
+        logger: options.logger,
+      }),
+    ),
+  );
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) {
+    await Promise.all(nodes.map((n) => n.close()));
+    if (temporary) await rm(dataDir, { recursive: true, force: true });
+    throw failure.reason;
+  }
   return {
-    bootstrapServers: node.bootstrapServers,
-    nodes: [node],
+    bootstrapServers: nodes.map((n) => n.bootstrapServers).join(","),
+    nodes,
     close: async () => {
-      await node.close();
+      await Promise.all(nodes.map((n) => n.close()));
       if (temporary) await rm(dataDir, { recursive: true, force: true });
     },
   };

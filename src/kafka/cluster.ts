@@ -89,7 +89,7 @@ export class KafkaCluster implements KafkaBackend {
     this.cluster = {
       nodeId: options.runtime.nodeId,
       clusterId: options.clusterId,
-      controllerId: () => this.metaGroup?.leaderId ?? -1,
+      controllerId: () => this.options.runtime.leaderOf(META_GROUP_ID)?.leaderId ?? -1,
       nodes: () => [...this.meta.nodes.values()].sort((a, b) => a.nodeId - b.nodeId),
       advertised: (nodeId) => {
         const node = this.meta.nodes.get(nodeId);
@@ -111,6 +111,7 @@ export class KafkaCluster implements KafkaBackend {
     const runtime = this.options.runtime;
     this.metaGroup = await runtime.openGroup<MetaResult>({
       groupId: META_GROUP_ID,
+      resultCodec: { encode: (result) => Buffer.from(JSON.stringify(result)), decode: (bytes) => JSON.parse(Buffer.from(bytes).toString("utf8")) as MetaResult },
       initialVoters: this.options.metaVoters,
       stateMachine: this.meta,
       snapshotEveryBytes: 16 * 2 ** 20,
@@ -130,10 +131,8 @@ export class KafkaCluster implements KafkaBackend {
     for (let attempt = 0; !this.closed; attempt++) {
       const current = this.meta.nodes.get(node.nodeId);
       if (current && JSON.stringify(current) === JSON.stringify(node)) return;
-      if (this.metaGroup.isLeaderReady) {
-        const outcome = await this.metaGroup.propose(encodeMetaCommand({ op: "registerNode", node }));
-        if (outcome.ok) return;
-      }
+      const outcome = await this.options.runtime.proposeToLeader<MetaResult>(META_GROUP_ID, encodeMetaCommand({ op: "registerNode", node }), { timeoutMs: 2_000 });
+      if (outcome.ok) return;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt)));
     }
   }
@@ -145,14 +144,14 @@ export class KafkaCluster implements KafkaBackend {
   async ready(timeoutMs: number): Promise<boolean> {
     const self = this.options.runtime.nodeId;
     return waitUntil(() => {
-      if (!this.meta.nodes.has(self) || this.metaGroup.leaderId === undefined || this.reconciling) return false;
+      if (!this.meta.nodes.has(self) || this.options.runtime.leaderOf(META_GROUP_ID) === undefined || this.reconciling) return false;
       for (const topic of this.meta.topics.values()) {
         for (let p = 0; p < topic.partitions.length; p++) {
           const replicas = topic.partitions[p];
           if (!replicas.includes(self)) continue;
           const handle = this.partitions.get(partitionGroupId(topic, p));
           if (!handle) return false;
-          if (replicas.length === 1 && !handle.group.isLeaderReady) return false;
+          if (replicas.length === 1 && replicas[0] === self && !handle.group.isLeaderReady) return false;
         }
       }
       return true;
@@ -180,12 +179,9 @@ export class KafkaCluster implements KafkaBackend {
     return outcome.ok && outcome.result.ok;
   }
 
+  /** Proposes to the metadata group through its leader, wherever it is (forwarded when remote). */
   private async proposeMeta(command: MetaCommand): Promise<MetaResult | undefined> {
-    if (!this.metaGroup.isLeaderReady) {
-      // Followers do not forward yet (the cluster issue adds it): the caller answers NOT_CONTROLLER-like errors.
-      return undefined;
-    }
-    const outcome = await this.metaGroup.propose(encodeMetaCommand(command));
+    const outcome = await this.options.runtime.proposeToLeader<MetaResult>(META_GROUP_ID, encodeMetaCommand(command));
     return outcome.ok ? outcome.result : undefined;
   }
 
@@ -262,17 +258,10 @@ export class KafkaCluster implements KafkaBackend {
     const topic = this.meta.topics.get(topicName);
     const replicas = topic?.partitions[partition];
     if (!topic || !replicas) return undefined;
-    const local = this.partitions.get(partitionGroupId(topic, partition));
-    if (local) {
-      const leaderReady = local.group.isLeaderReady;
-      const leaderId = local.group.leaderId;
-      // Report ourselves only once ready to serve; a remote leader as soon as it is known.
-      const reported = leaderId === this.options.runtime.nodeId ? (leaderReady ? leaderId : -1) : (leaderId ?? -1);
-      return { leaderId: reported, leaderEpoch: local.leaderEpoch, replicas, isr: replicas };
-    }
-    // Assigned here but not open yet: no leader to report. Elsewhere: the preferred replica.
-    const leaderId = replicas.includes(this.options.runtime.nodeId) ? -1 : replicas[0];
-    return { leaderId, leaderEpoch: -1, replicas, isr: replicas };
+    // Only a leader ready to serve is reported (this node's own, or one a peer announced);
+    // otherwise -1, and clients retry with LEADER_NOT_AVAILABLE.
+    const leader = this.options.runtime.leaderOf(partitionGroupId(topic, partition));
+    return { leaderId: leader?.leaderId ?? -1, leaderEpoch: leader?.epoch ?? -1, replicas, isr: replicas };
   }
 
   // ---- KafkaBackend
@@ -482,7 +471,7 @@ export class KafkaCluster implements KafkaBackend {
   }
 
   groupCoordinatorNode(): number {
-    return this.metaGroup.leaderId ?? -1;
+    return this.options.runtime.leaderOf(META_GROUP_ID)?.leaderId ?? -1;
   }
 
   groupCoordinator(): GroupCoordinator | undefined {

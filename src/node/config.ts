@@ -37,6 +37,39 @@ export interface NodeConfig {
   groupInitialRebalanceDelayMs: number;
   /** Milliseconds per consensus tick (elections after 10–20 ticks). Default 50. */
   tickMs: number;
+  /**
+   * The cluster's members as "id@host:port,..." (host:port of each node's peer listener),
+   * including this node. Empty: a single node.
+   */
+  peers: string;
+  /** This node's peer (node-to-node) listener port; default 9094, or the port `peers` gives it. */
+  peerPort: number;
+  /**
+   * The cluster's id. Default: derived from `peers` (so nodes started with the same list agree),
+   * or random for a single node. A node added later must be given the cluster's id.
+   */
+  clusterId: string;
+}
+
+export interface PeerAddress {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/** Parses "1@host:port,2@host:port" into addresses, sorted by node id. */
+export function parsePeers(raw: string): PeerAddress[] {
+  const peers: PeerAddress[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const match = /^(\d+)@(.+):(\d+)$/.exec(part);
+    if (!match) throw new Error(`invalid peer ${JSON.stringify(part)} (expected id@host:port)`);
+    const nodeId = Number(match[1]);
+    const port = Number(match[3]);
+    if (nodeId < 1 || port < 1 || port > 65535) throw new Error(`invalid peer ${part}`);
+    if (peers.some((p) => p.nodeId === nodeId)) throw new Error(`node ${nodeId} appears twice in peers`);
+    peers.push({ nodeId, host: match[2], port });
+  }
+  return peers.sort((a, b) => a.nodeId - b.nodeId);
 }
 
 interface Setting<K extends keyof NodeConfig> {
@@ -105,6 +138,9 @@ export const SETTINGS = [
   { key: "defaultReplicationFactor", flag: "--default-replication-factor <n>", env: "SYNOD_DEFAULT_REPLICATION_FACTOR", description: "replicas per partition (-1: min(3, nodes))", defaultValue: -1, parse: parseInteger(-1) },
   { key: "kafkaSaslUsers", flag: "--kafka-sasl-users <list>", env: "SYNOD_KAFKA_SASL_USERS", description: "SASL/PLAIN users user:password,... (empty: no auth)", defaultValue: "", parse: parseUsers },
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms <ms>", env: "SYNOD_GROUP_INITIAL_REBALANCE_DELAY_MS", description: "wait for more members before a group's first generation", defaultValue: 3000, parse: parseInteger(0) },
+  { key: "peers", flag: "--peers <list>", env: "SYNOD_PEERS", description: "cluster members id@host:port,... (this node included)", defaultValue: "", parse: (raw: string) => (parsePeers(raw), raw) },
+  { key: "peerPort", flag: "--peer-port <port>", env: "SYNOD_PEER_PORT", description: "node-to-node listener port (0: any free port)", defaultValue: 9094, parse: parsePort },
+  { key: "clusterId", flag: "--cluster-id <id>", env: "SYNOD_CLUSTER_ID", description: "the cluster's id (default: derived from --peers)", defaultValue: "", parse: identity },
   { key: "tickMs", flag: "--tick-ms <ms>", env: "SYNOD_TICK_MS", description: "consensus tick (heartbeats every 2, elections after 10-20)", defaultValue: 50, parse: parseInteger(1) },
 ] as const satisfies ReadonlyArray<Setting<keyof NodeConfig>>;
 
