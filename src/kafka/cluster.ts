@@ -45,6 +45,12 @@ export interface KafkaClusterOptions {
   retentionCheckMs?: number;
   /** Producer ids taken from the metadata group at a time. */
   producerIdBlock?: number;
+  /**
+   * Move each partition's leadership back to its preferred replica (the first in its replica
+   * list) when that replica is up, so leaders stay spread evenly (Kafka's
+   * auto.leader.rebalance.enable). Default true.
+   */
+  preferredLeaderRebalance?: boolean;
 }
 
 function partitionGroupId(topic: TopicInfo, partition: number): string {
@@ -72,6 +78,9 @@ export class KafkaCluster implements KafkaBackend {
   private coordinator: GroupCoordinator | undefined;
   private coordinatorTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+  /** groupId → when we last asked for a transfer (at most one attempt per partition per period). */
+  private readonly transferAttempts = new Map<string, number>();
   private producerIds = { next: 0, end: 0 };
   private closed = false;
   private readonly logger: Logger;
@@ -121,6 +130,7 @@ export class KafkaCluster implements KafkaBackend {
     this.metaGroup.onRoleChange(() => this.onMetaRoleChange());
     this.coordinatorTimer = setInterval(() => this.coordinator?.tick(this.options.clock.wallMs()), 100);
     this.retentionTimer = setInterval(() => void this.enforceRetention(), this.options.retentionCheckMs ?? 30_000);
+    if (this.options.preferredLeaderRebalance !== false) this.rebalanceTimer = setInterval(() => this.rebalanceLeaders(), 1_000);
     // Register (or refresh) this node's address once the metadata group has a leader here or elsewhere.
     void this.registerSelf();
     this.scheduleReconcile();
@@ -238,6 +248,23 @@ export class KafkaCluster implements KafkaBackend {
       this.partitions.delete(groupId);
       this.logger.info({ topic: handle.topic, partition: handle.partition }, "partition removed from this node; deleting its data");
       await this.options.runtime.closeGroup(groupId, { deleteData: true });
+    }
+  }
+
+  /** Hands partitions this node leads to their preferred replica when that replica is alive. */
+  private rebalanceLeaders(): void {
+    const now = this.options.clock.monotonicMs();
+    const self = this.options.runtime.nodeId;
+    for (const [groupId, handle] of this.partitions) {
+      const topic = this.meta.topics.get(handle.topic);
+      const preferred = topic?.partitions[handle.partition]?.[0];
+      if (preferred === undefined || preferred === self || !handle.group.isLeaderReady) continue;
+      // Alive: the preferred node announces leaderships or heartbeats in other groups; a transfer
+      // to a dead node just times out inside the replica, so attempts are rate-limited anyway.
+      if (now - (this.transferAttempts.get(groupId) ?? -Infinity) < 10_000) continue;
+      if (!this.options.runtime.isPeerConnected(preferred)) continue;
+      this.transferAttempts.set(groupId, now);
+      if (handle.group.transferLeadership(preferred)) this.logger.info({ topic: handle.topic, partition: handle.partition, to: preferred }, "moving leadership to the preferred replica");
     }
   }
 
@@ -513,6 +540,7 @@ export class KafkaCluster implements KafkaBackend {
     this.closed = true;
     clearInterval(this.coordinatorTimer);
     clearInterval(this.retentionTimer);
+    clearInterval(this.rebalanceTimer);
     this.coordinator?.shutdown();
     await this.reconciling;
   }

@@ -290,6 +290,17 @@ export class ReplicatedGroup<R> {
     return new Promise((resolve) => this.readWaiters.set(requestId, { resolve }));
   }
 
+  /**
+   * Hands leadership to `target` (it is caught up first, then told to campaign). Used for
+   * preferred-leader balancing and before a planned shutdown. Returns false when refused.
+   */
+  transferLeadership(target: number): boolean {
+    if (this.closed || this.failed) return false;
+    const result = this.replica.transferLeadership(replicaId(target));
+    this.schedule();
+    return result.kind === "ok";
+  }
+
   /** Starts an election now (a single-voter group uses it to lead at once on start). */
   campaign(): void {
     this.replica.campaignNow();

@@ -108,6 +108,11 @@ export class NodeRuntime {
     for (const peer of peers) if (peer !== this.options.nodeId) this.peers.add(peer);
   }
 
+  /** Whether the transport currently has a live connection to a peer. */
+  isPeerConnected(peer: number): boolean {
+    return this.options.transport?.isConnected(peer) ?? false;
+  }
+
   /** The leader of a group as this node knows it: its own replica, or a peer's announcement. */
   leaderOf(groupId: string): { leaderId: number; epoch: number } | undefined {
     const local = this.groups.get(groupId);
