@@ -39,6 +39,8 @@ export interface SynodNode {
   /** "host:port" for Kafka clients' bootstrap servers. */
   readonly bootstrapServers: string;
   readonly registry: Registry;
+  /** The node's runtime (its Paxos groups): for tests, tools and introspection. */
+  readonly runtime: NodeRuntime;
   /** Stops listeners and flushes state; idempotent. */
   close(): Promise<void>;
 }
@@ -161,6 +163,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       kafkaPort: advertisedPort,
       bootstrapServers,
       registry,
+      runtime,
       close: async () => {
         status = "stopping";
         await stack.close();
@@ -204,8 +207,14 @@ export interface TestClusterOptions {
 }
 
 export interface TestCluster {
+  /** Every running node's Kafka address, comma-separated. */
   readonly bootstrapServers: string;
+  /** nodes[i] is node i+1 (a stopped node keeps its last handle until restarted). */
   readonly nodes: SynodNode[];
+  /** Stops one node (its data stays); the others keep running. */
+  stop(nodeId: number): Promise<void>;
+  /** Starts a stopped node again on the same data directory and peer port. */
+  restart(nodeId: number): Promise<SynodNode>;
   close(): Promise<void>;
 }
 
@@ -220,23 +229,20 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "synod-test-cluster-")));
   const ports = count === 1 ? [] : await Promise.all(Array.from({ length: count }, () => freePort("127.0.0.1")));
   const peers = ports.map((port, i) => `${i + 1}@127.0.0.1:${port}`).join(",");
-  const started = await Promise.allSettled(
-    Array.from({ length: count }, (_, i) =>
-      startNode({
-        nodeId: i + 1,
-        dataDir: join(dataDir, `node-${i + 1}`),
-        host: "127.0.0.1",
-        kafkaPort: 0,
-        zookeeperPort: 0,
-        adminPort: 0,
-        peers,
-        groupInitialRebalanceDelayMs: 0,
-        logLevel: "warn",
-        ...options.node,
-        logger: options.logger,
-      }),
-    ),
-  );
+  const nodeOptions = (i: number): StartNodeOptions => ({
+    nodeId: i + 1,
+    dataDir: join(dataDir, `node-${i + 1}`),
+    host: "127.0.0.1",
+    kafkaPort: 0,
+    zookeeperPort: 0,
+    adminPort: 0,
+    peers,
+    groupInitialRebalanceDelayMs: 0,
+    logLevel: "warn",
+    ...options.node,
+    logger: options.logger,
+  });
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNode(nodeOptions(i))));
   const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failure = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failure) {
@@ -244,11 +250,26 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     if (temporary) await rm(dataDir, { recursive: true, force: true });
     throw failure.reason;
   }
+  const stopped = new Set<number>();
   return {
-    bootstrapServers: nodes.map((n) => n.bootstrapServers).join(","),
+    get bootstrapServers() {
+      return nodes.filter((n) => !stopped.has(n.config.nodeId)).map((n) => n.bootstrapServers).join(",");
+    },
     nodes,
+    stop: async (nodeId) => {
+      if (stopped.has(nodeId)) return;
+      stopped.add(nodeId);
+      await nodes[nodeId - 1].close();
+    },
+    restart: async (nodeId) => {
+      if (!stopped.has(nodeId)) return nodes[nodeId - 1];
+      const node = await startNode(nodeOptions(nodeId - 1));
+      nodes[nodeId - 1] = node;
+      stopped.delete(nodeId);
+      return node;
+    },
     close: async () => {
-      await Promise.all(nodes.map((n) => n.close()));
+      await Promise.all(nodes.filter((n) => !stopped.has(n.config.nodeId)).map((n) => n.close()));
       if (temporary) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -360,14 +360,21 @@ export class KafkaCluster implements KafkaBackend {
     return result;
   }
 
-  /** Drops whole segments below the partition's log start (every replica does this locally). */
+  /**
+   * Drops whole segments below the partition's log start (every replica does this locally). The
+   * cut is made just after a retained snapshot that lies below the log start: a follower that
+   * needs a snapshot then gets one from which the leader still holds every later entry, so its
+   * copy of the partition's data stays complete from the log start on.
+   */
   private async trimLocalLog(handle: KafkaPartition): Promise<void> {
     const log = handle.group.storage;
     const keepFrom = await log.lookupByKey(handle.state.logStartOffset);
     if (keepFrom === undefined || keepFrom <= log.firstIndex) return;
-    // The replica may compact only below a durable snapshot: take one first.
+    const below = (await handle.group.snapshotSlots()).filter((slot) => slot < keepFrom && slot + 1 > log.firstIndex);
+    // Take a snapshot now so a later trim has one to cut at.
     await handle.group.snapshotNow();
-    await log.compactPrefix(Math.min(keepFrom, handle.group.appliedSlot));
+    if (below.length === 0) return;
+    await handle.group.compactLogTo(below[below.length - 1] + 1);
   }
 
   private async enforceRetention(): Promise<void> {

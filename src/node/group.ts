@@ -80,6 +80,11 @@ export interface GroupOptions<R> {
   segmentBytesMax?: number;
   /** Called once if the group hits a storage failure it cannot continue after (e.g. fsync). */
   onFatal?(error: Error): void;
+  /**
+   * Streams a snapshot image to a follower whose next slot is below this log's first slot; resolves
+   * with the follower's verdict. Absent on a single node (no followers).
+   */
+  sendSnapshot?(to: number, slot: number, meta: Uint8Array, data: Uint8Array): Promise<boolean>;
 }
 
 /** The commands of a log entry (none for no-ops and config entries). */
@@ -124,6 +129,9 @@ export class ReplicatedGroup<R> {
   private appliedBytesSinceSnapshot = 0;
   private snapshotting = false;
   private readonly snapshotWaiters: Array<() => void> = [];
+  /** A snapshot from the leader, installed at the next safe point of the driver loop. */
+  private pendingInstall: { slot: number; meta: Uint8Array; data: Uint8Array; resolve(ok: boolean): void } | undefined;
+  private readonly snapshotSendsInFlight = new Set<number>();
   private roleValue: Role = "follower";
   private leaderIdValue: number | undefined;
   private lastKey = Number.MIN_SAFE_INTEGER;
@@ -158,7 +166,8 @@ export class ReplicatedGroup<R> {
     });
     const hardStateStore = await MetaStore.open({ dir: options.dir, name: HARD_STATE_NAME });
     await mkdir(join(options.dir, "snapshots"), { recursive: true });
-    const snapshots = await SnapshotStore.open({ dir: join(options.dir, "snapshots"), logger });
+    // A few snapshots are kept: a Kafka partition cuts its log just after one below its log start.
+    const snapshots = await SnapshotStore.open({ dir: join(options.dir, "snapshots"), logger, keepCount: 4 });
     const durable = await ReplicatedGroup.loadDurableState(options, log, hardStateStore, snapshots, logger);
     const group = new ReplicatedGroup(options, log, hardStateStore, snapshots, durable);
     await group.refreshLastKey();
@@ -340,6 +349,7 @@ export class ReplicatedGroup<R> {
     try {
       do {
         this.pumpAgain = false;
+        if (this.pendingInstall) await this.installPending();
         for (let rd = this.replica.ready(); rd !== undefined && !this.closed; rd = this.replica.ready()) {
           await this.handleReady(rd);
         }
@@ -358,6 +368,7 @@ export class ReplicatedGroup<R> {
     this.applyCommitted(rd.committed);
     for (const read of rd.reads) this.onReadState(read.requestId, read.outcome === "ok" ? read.slot : undefined);
     for (const load of rd.loads) void this.serveLoad(load.fromSlot, load.toSlot, load.bytesMax);
+    for (const send of rd.snapshotSends) void this.streamSnapshot(send.to, send.slot);
     await this.persist(rd);
     this.sendAll(this.replica.advance(rd));
     this.maybeSnapshot();
@@ -510,6 +521,86 @@ export class ReplicatedGroup<R> {
     }
   }
 
+  /**
+   * Sends a follower the oldest retained snapshot at or above `slot`: the leader's log holds every
+   * entry after it, so the follower's log stays complete from there (for a Kafka partition that
+   * matters: its log is the data consumers read).
+   */
+  private async streamSnapshot(to: number, slot: number): Promise<void> {
+    if (this.snapshotSendsInFlight.has(to)) return;
+    this.snapshotSendsInFlight.add(to);
+    let ok = false;
+    try {
+      const infos = (await this.snapshots.list()).filter((info) => info.index >= slot && info.index >= this.log.firstIndex - 1);
+      const chosen = infos[0];
+      const snapshot = chosen ? await this.snapshots.load(chosen) : undefined;
+      if (snapshot && typeof snapshot !== "string" && this.options.sendSnapshot) {
+        this.options.logger.info({ group: this.groupId, to, slot: snapshot.index, bytes: snapshot.data.byteLength }, "sending a snapshot to a lagging follower");
+        ok = await this.options.sendSnapshot(to, snapshot.index, snapshot.meta, snapshot.data);
+      } else if (!snapshot) {
+        // None retained at or above the requested slot yet: take one now and let the core retry.
+        void this.snapshotNow();
+      }
+    } catch (error) {
+      this.options.logger.warn({ group: this.groupId, to, err: error }, "snapshot send failed");
+    } finally {
+      this.snapshotSendsInFlight.delete(to);
+      if (!this.closed && !this.failed) {
+        this.replica.reportSnapshot(replicaId(to), ok);
+        this.schedule();
+      }
+    }
+  }
+
+  /** Slots of the snapshots retained on disk, ascending. */
+  async snapshotSlots(): Promise<number[]> {
+    return (await this.snapshots.list()).map((info) => info.index);
+  }
+
+  /**
+   * Drops log entries below `firstSlot` (they are covered by a retained snapshot at firstSlot-1 or
+   * later) and tells the replica. Callers pick firstSlot = some snapshot's slot + 1.
+   */
+  async compactLogTo(firstSlot: number): Promise<void> {
+    if (firstSlot <= this.log.firstIndex || this.closed) return;
+    assert(firstSlot - 1 <= this.appliedSlotValue, "compaction only below the applied slot");
+    await this.log.compactPrefix(firstSlot);
+    this.replica.logCompacted(this.log.firstIndex);
+    this.schedule();
+  }
+
+  /** A snapshot from the leader: installed between Readies (see installPending). */
+  offerSnapshot(slot: number, meta: Uint8Array, data: Uint8Array): Promise<boolean> {
+    if (this.closed || this.failed) return Promise.resolve(false);
+    this.pendingInstall?.resolve(false);
+    return new Promise((resolve) => {
+      this.pendingInstall = { slot, meta, data, resolve };
+      this.schedule();
+    });
+  }
+
+  private async installPending(): Promise<void> {
+    const install = this.pendingInstall!;
+    this.pendingInstall = undefined;
+    const meta = decodeSnapshotMeta(install.meta);
+    if (meta.slot !== install.slot || meta.slot <= this.replica.status().commitSlot) {
+      install.resolve(meta.slot <= this.replica.status().commitSlot);
+      return;
+    }
+    // Durable first (a crash after this point restores from it), then state, then the log.
+    await this.snapshots.save(meta.slot, install.data, install.meta);
+    this.options.stateMachine.restore(install.data);
+    await this.log.compactPrefix(meta.slot + 1);
+    const installed = this.replica.installSnapshot(meta);
+    assert(installed, "a snapshot above the commit slot installs");
+    this.appliedSlotValue = meta.slot;
+    this.appliedBytesSinceSnapshot = 0;
+    await this.refreshLastKey();
+    this.options.logger.info({ group: this.groupId, slot: meta.slot, bytes: install.data.byteLength }, "installed a snapshot from the leader");
+    for (const listener of this.appliedListeners) listener(this.appliedSlotValue);
+    install.resolve(true);
+  }
+
   private fail(error: Error): void {
     if (this.failed) return;
     // A storage failure (fsync error, full disk) is fatal for the group: never retry an fsync.
@@ -522,6 +613,8 @@ export class ReplicatedGroup<R> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.pendingInstall?.resolve(false);
+    this.pendingInstall = undefined;
     this.failWaiters("closed");
     while (this.pumping) await new Promise((resolve) => setImmediate(resolve));
     await this.log.close();

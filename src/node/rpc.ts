@@ -17,8 +17,15 @@ export interface LeaderAnnouncement {
   epoch: number;
 }
 
+/** Snapshot images travel in chunks of this many bytes (before base64). */
+export const SNAPSHOT_CHUNK_BYTES = 512 * 1024;
+/** The largest snapshot a follower accepts from a peer (bounds its memory while receiving). */
+export const SNAPSHOT_RECEIVE_BYTES_MAX = 1 << 30;
+
 type Frame =
   | { t: "req"; id: number; op: "propose"; group: string; data: string }
+  | { t: "snap"; group: string; transfer: number; seq: number; last: boolean; slot: number; meta: string; data: string }
+  | { t: "snapack"; group: string; transfer: number; ok: boolean }
   | { t: "res"; id: number; ok: true; result: string }
   | { t: "res"; id: number; ok: false; error: string; leaderId?: number }
   | { t: "leaders"; groups: Array<[string, number]> };
@@ -33,6 +40,8 @@ export interface RpcOptions {
   onPropose(groupId: string, data: Uint8Array): Promise<ForwardedOutcome>;
   /** A peer announced the groups it leads. */
   onLeaders(from: number, groups: LeaderAnnouncement[]): void;
+  /** A complete snapshot image arrived from a group's leader; resolve true once installed. */
+  onSnapshot(from: number, groupId: string, slot: number, meta: Uint8Array, data: Uint8Array): Promise<boolean>;
   /** Requests outstanding at most (default 10,000). */
   pendingMax?: number;
   /** A forwarded request fails after this long (default 10 s). */
@@ -42,6 +51,10 @@ export interface RpcOptions {
 export class PeerRpc {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(outcome: ForwardedOutcome): void; timer: NodeJS.Timeout }>();
+  /** Snapshot transfers being received: (peer, group, transfer) → chunks so far. */
+  private readonly receiving = new Map<string, { chunks: Buffer[]; bytes: number; nextSeq: number }>();
+  /** Snapshot transfers being sent, waiting for the follower's ack. */
+  private readonly sending = new Map<string, { resolve(ok: boolean): void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly options: RpcOptions) {}
 
@@ -69,7 +82,84 @@ export class PeerRpc {
       case "leaders":
         if (Array.isArray(frame.groups)) this.options.onLeaders(from, frame.groups.map(([groupId, epoch]) => ({ groupId, epoch })));
         return;
+      case "snap":
+        this.receiveChunk(from, frame);
+        return;
+      case "snapack": {
+        const key = `${from}/${frame.group}/${frame.transfer}`;
+        const waiter = this.sending.get(key);
+        if (!waiter) return;
+        this.sending.delete(key);
+        clearTimeout(waiter.timer);
+        waiter.resolve(frame.ok);
+        return;
+      }
     }
+  }
+
+  private receiveChunk(from: number, frame: Extract<Frame, { t: "snap" }>): void {
+    const key = `${from}/${frame.group}/${frame.transfer}`;
+    let transfer = this.receiving.get(key);
+    if (frame.seq === 0) {
+      // A new transfer from this peer for this group replaces any unfinished older one.
+      for (const k of [...this.receiving.keys()]) if (k.startsWith(`${from}/${frame.group}/`)) this.receiving.delete(k);
+      transfer = { chunks: [], bytes: 0, nextSeq: 0 };
+      this.receiving.set(key, transfer);
+    }
+    const nack = (): void => {
+      this.receiving.delete(key);
+      this.send(from, { t: "snapack", group: frame.group, transfer: frame.transfer, ok: false });
+    };
+    if (!transfer || frame.seq !== transfer.nextSeq) return nack();
+    const chunk = Buffer.from(frame.data, "base64");
+    transfer.bytes += chunk.byteLength;
+    if (transfer.bytes > SNAPSHOT_RECEIVE_BYTES_MAX) return nack();
+    transfer.chunks.push(chunk);
+    transfer.nextSeq++;
+    if (!frame.last) return;
+    this.receiving.delete(key);
+    const data = Buffer.concat(transfer.chunks, transfer.bytes);
+    void this.options.onSnapshot(from, frame.group, frame.slot, Buffer.from(frame.meta, "base64"), data).then(
+      (ok) => this.send(from, { t: "snapack", group: frame.group, transfer: frame.transfer, ok }),
+      () => this.send(from, { t: "snapack", group: frame.group, transfer: frame.transfer, ok: false }),
+    );
+  }
+
+  /**
+   * Streams a snapshot image to a follower in chunks; resolves with the follower's verdict (false
+   * on refusal, unreachable peer or timeout).
+   */
+  async sendSnapshot(to: number, groupId: string, slot: number, meta: Uint8Array, data: Uint8Array, timeoutMs = 120_000): Promise<boolean> {
+    const transfer = this.nextId++;
+    const key = `${to}/${groupId}/${transfer}`;
+    const acked = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.sending.delete(key);
+        resolve(false);
+      }, timeoutMs);
+      this.sending.set(key, { resolve, timer });
+    });
+    const metaText = Buffer.from(meta).toString("base64");
+    const chunks = Math.max(1, Math.ceil(data.byteLength / SNAPSHOT_CHUNK_BYTES));
+    for (let seq = 0; seq < chunks; seq++) {
+      const chunk = data.subarray(seq * SNAPSHOT_CHUNK_BYTES, Math.min(data.byteLength, (seq + 1) * SNAPSHOT_CHUNK_BYTES));
+      const frame: Frame = { t: "snap", group: groupId, transfer, seq, last: seq === chunks - 1, slot, meta: seq === 0 ? metaText : "", data: Buffer.from(chunk).toString("base64") };
+      // The transport drops when its queue is full; wait a little and retry rather than fail fast.
+      let sent = this.send(to, frame);
+      for (let attempt = 0; !sent && attempt < 50; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        sent = this.send(to, frame);
+      }
+      if (!sent) {
+        const waiter = this.sending.get(key);
+        if (waiter) {
+          clearTimeout(waiter.timer);
+          this.sending.delete(key);
+        }
+        return false;
+      }
+    }
+    return acked;
   }
 
   private async serve(from: number, frame: Extract<Frame, { t: "req" }>): Promise<void> {
@@ -114,6 +204,12 @@ export class PeerRpc {
   }
 
   close(): void {
+    for (const waiter of this.sending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.sending.clear();
+    this.receiving.clear();
     for (const [id, waiter] of this.pending) {
       clearTimeout(waiter.timer);
       waiter.resolve({ ok: false, error: "closed" });

@@ -94,6 +94,7 @@ export class NodeRuntime {
         logger: options.logger,
         onPropose: (groupId, data) => this.serveForwarded(groupId, data),
         onLeaders: (from, groups) => this.onAnnouncement(from, groups),
+        onSnapshot: async (_from, groupId, slot, meta, data) => (await this.groups.get(groupId)?.offerSnapshot(slot, meta, data)) ?? false,
       });
       transport.onMessage = (from, groupId, message) => {
         if (groupId === RPC_GROUP_ID) this.rpc!.receive(from, message);
@@ -225,6 +226,7 @@ export class NodeRuntime {
       compactBehindSnapshots: spec.compactBehindSnapshots,
       segmentBytesMax: spec.segmentBytesMax,
       onFatal: (error) => this.options.onFatal?.(spec.groupId, error),
+      sendSnapshot: this.rpc ? (to, slot, meta, data) => this.rpc!.sendSnapshot(to, spec.groupId, slot, meta, data) : undefined,
     });
     this.opening.set(spec.groupId, opening as Promise<ReplicatedGroup<unknown>>);
     this.specs.set(spec.groupId, spec as GroupSpec<unknown>);

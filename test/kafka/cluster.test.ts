@@ -36,9 +36,10 @@ test("3 nodes: replicated partitions, leaders spread evenly, non-leaders refuse,
   let leaders: number[] = [];
   await until(async () => {
     const md = await admin.fetchTopicMetadata({ topics: ["replicated"] });
-    leaders = md.topics[0].partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader);
+    const partitions = md.topics[0].partitions.sort((a, b) => a.partitionId - b.partitionId);
+    leaders = partitions.map((p) => p.leader);
     const perNode = [1, 2, 3].map((id) => leaders.filter((l) => l === id).length);
-    return perNode.every((n) => n === 2);
+    return perNode.every((n) => n === 2) && partitions.every((p) => p.leader === p.replicas[0]);
   }, 30_000);
   const md = await admin.fetchTopicMetadata({ topics: ["replicated"] });
   for (const p of md.topics[0].partitions) {
@@ -104,4 +105,54 @@ test("3 nodes: replicated partitions, leaders spread evenly, non-leaders refuse,
   const duplicates = [...seen].filter(([, count]) => count > 1);
   assert.deepEqual(duplicates, [], "the idempotent producer's records appear once");
   assert.ok(acked.every((a) => seen.has(a)), "every acknowledged record survived the leader's shutdown");
+});
+
+test("a follower that missed more than the leader's log holds catches up from a snapshot and serves again", async (t) => {
+  const cluster = await startTestCluster({ nodes: 3 });
+  t.after(() => cluster.close());
+  const admin = kafka(cluster).admin();
+  await admin.connect();
+  t.after(() => admin.disconnect());
+  await admin.createTopics({ topics: [{ topic: "catch-up", numPartitions: 1, replicationFactor: 3 }] });
+  const md = await admin.fetchTopicMetadata({ topics: ["catch-up"] });
+  const groupId = `p-${[...cluster.nodes[0].runtime.groupIds()].find((id) => id.startsWith("p-"))!.slice(2)}`;
+  const lagging = md.topics[0].partitions[0].replicas.find((id) => id !== md.topics[0].partitions[0].leader)!;
+  await cluster.stop(lagging);
+
+  const producer = kafka(cluster).producer();
+  await producer.connect();
+  const produce = async (from: number, count: number) => {
+    for (let i = from; i < from + count; i += 50) await producer.send({ topic: "catch-up", acks: -1, messages: Array.from({ length: 50 }, (_, j) => ({ value: String(i + j) })) });
+  };
+  await produce(0, 1000);
+  await admin.deleteTopicRecords({ topic: "catch-up", partitions: [{ partition: 0, offset: "500" }] });
+  await produce(1000, 1000);
+  await admin.deleteTopicRecords({ topic: "catch-up", partitions: [{ partition: 0, offset: "1800" }] });
+  await producer.disconnect();
+  const leaderNode = cluster.nodes.find((n) => n.runtime.group(groupId)?.role === "leader")!;
+  const leaderLog = leaderNode.runtime.group(groupId)!.storage;
+  await until(() => leaderLog.firstIndex > 5, 10_000);
+
+  const restarted = await cluster.restart(lagging);
+  const group = restarted.runtime.group(groupId)!;
+  await until(() => group.appliedSlot >= leaderNode.runtime.group(groupId)!.appliedSlot, 20_000);
+  assert.ok(group.storage.firstIndex > 5, "the follower's log starts after a snapshot, not at the beginning");
+
+  // Make the caught-up follower the leader and read the whole retained partition from it.
+  assert.ok(leaderNode.runtime.group(groupId)!.transferLeadership(lagging));
+  await until(() => group.isLeaderReady, 20_000);
+  const consumer = kafka(cluster).consumer({ groupId: "after-catch-up" });
+  await consumer.connect();
+  await consumer.subscribe({ topic: "catch-up", fromBeginning: true });
+  const values: number[] = [];
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(Number(message.value!.toString()));
+        if (values.length >= 200) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  assert.deepEqual(values.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => 1800 + i));
 });
