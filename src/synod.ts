@@ -166,6 +166,8 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       runtime,
       close: async () => {
         status = "stopping";
+        // A planned stop hands leaderships over first (rolling restarts see no election timeout).
+        if (clustered) await runtime.drain().catch(() => undefined);
         await stack.close();
         logger.info("node stopped");
       },

@@ -250,6 +250,21 @@ export class NodeRuntime {
     if (options.deleteData) await rm(join(this.options.dataDir, "groups", groupDirName(groupId)), { recursive: true, force: true });
   }
 
+  /**
+   * Before a planned shutdown: hands every group this node leads to another connected voter and
+   * waits (bounded) until it no longer leads any, so clients see a leader change instead of an
+   * election timeout.
+   */
+  async drain(timeoutMs = 3_000): Promise<void> {
+    const deadline = this.options.clock.monotonicMs() + timeoutMs;
+    const leading = (): Array<[string, ReplicatedGroup<unknown>]> => [...this.groups].filter(([, g]) => g.role === "leader" && g.status().membership.voters.length > 1);
+    for (const [, group] of leading()) {
+      const target = group.status().membership.voters.find((v) => v !== this.options.nodeId && this.isPeerConnected(v));
+      if (target !== undefined) group.transferLeadership(target);
+    }
+    while (leading().length > 0 && this.options.clock.monotonicMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
