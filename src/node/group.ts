@@ -526,12 +526,16 @@ export class ReplicatedGroup<R> {
    * entry after it, so the follower's log stays complete from there (for a Kafka partition that
    * matters: its log is the data consumers read).
    */
-  private async streamSnapshot(to: number, slot: number): Promise<void> {
+  private async streamSnapshot(to: number, _slot: number): Promise<void> {
     if (this.snapshotSendsInFlight.has(to)) return;
     this.snapshotSendsInFlight.add(to);
     let ok = false;
     try {
-      const infos = (await this.snapshots.list()).filter((info) => info.index >= slot && info.index >= this.log.firstIndex - 1);
+      // The core asks for its latest snapshot; the oldest one at or above this log's first slot - 1
+      // is the right one to send (after it, this log still holds every entry). If the follower
+      // ends up behind the core's guess, the core's probe finds its real position.
+      const horizon = this.log.firstIndex - 1;
+      const infos = (await this.snapshots.list()).filter((info) => info.index >= horizon);
       const chosen = infos[0];
       const snapshot = chosen ? await this.snapshots.load(chosen) : undefined;
       if (snapshot && typeof snapshot !== "string" && this.options.sendSnapshot) {

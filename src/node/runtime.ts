@@ -118,9 +118,15 @@ export class NodeRuntime {
   leaderOf(groupId: string): { leaderId: number; epoch: number } | undefined {
     const local = this.groups.get(groupId);
     if (local?.role === "leader") return local.isLeaderReady ? { leaderId: this.options.nodeId, epoch: local.status().promisedBallot.round } : undefined;
+    // A peer's announcement counts while it is fresh and the peer is reachable: a killed node's
+    // connection drops at once, so clients stop being sent to it before the announcement expires.
     const heard = this.announced.get(groupId);
-    if (heard && this.options.clock.monotonicMs() - heard.atMs < ANNOUNCEMENT_TTL_MS) return { leaderId: heard.leaderId, epoch: heard.epoch };
-    if (local?.leaderId !== undefined && local.leaderId !== this.options.nodeId) return { leaderId: local.leaderId, epoch: local.status().promisedBallot.round };
+    if (heard && this.options.clock.monotonicMs() - heard.atMs < ANNOUNCEMENT_TTL_MS && this.isPeerConnected(heard.leaderId)) {
+      return { leaderId: heard.leaderId, epoch: heard.epoch };
+    }
+    if (local?.leaderId !== undefined && local.leaderId !== this.options.nodeId && this.isPeerConnected(local.leaderId)) {
+      return { leaderId: local.leaderId, epoch: local.status().promisedBallot.round };
+    }
     return undefined;
   }
 
