@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import { systemClock } from "./node/system-clock.js";
 import { NodeRuntime } from "./node/runtime.js";
 import { KafkaCluster } from "./kafka/cluster.js";
+import type { ClusterView } from "./kafka/backend.js";
 import { startKafkaBroker } from "./kafka/broker.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -41,6 +42,8 @@ export interface SynodNode {
   readonly registry: Registry;
   /** The node's runtime (its Paxos groups): for tests, tools and introspection. */
   readonly runtime: NodeRuntime;
+  /** The node's view of the Kafka cluster (nodes, topics, leaders). */
+  readonly kafka: ClusterView;
   /** Stops listeners and flushes state; idempotent. */
   close(): Promise<void>;
 }
@@ -164,6 +167,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       bootstrapServers,
       registry,
       runtime,
+      kafka: cluster.cluster,
       close: async () => {
         status = "stopping";
         // A planned stop hands leaderships over first (rolling restarts see no election timeout).
@@ -252,6 +256,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     if (temporary) await rm(dataDir, { recursive: true, force: true });
     throw failure.reason;
   }
+  // Every node knows every other node's address before the cluster is handed out.
+  const deadline = Date.now() + 30_000;
+  while (nodes.some((n) => n.kafka.nodes().length < count) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   const stopped = new Set<number>();
   return {
     get bootstrapServers() {
