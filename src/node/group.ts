@@ -42,6 +42,7 @@ import { MetaStore } from "../storage/meta-store.js";
 import { SnapshotStore } from "../storage/snapshot-store.js";
 import type { StorageFsyncPolicy } from "../storage/fsync-policy.js";
 import { mkdir } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 
 export type ProposeOutcome<R> =
@@ -80,6 +81,8 @@ export interface GroupOptions<R> {
   segmentBytesMax?: number;
   /** Called once if the group hits a storage failure it cannot continue after (e.g. fsync). */
   onFatal?(error: Error): void;
+  /** Observes each proposal's time from propose() to applied here (commit latency). */
+  onCommitLatency?(seconds: number): void;
   /**
    * Streams a snapshot image to a follower whose next slot is below this log's first slot; resolves
    * with the follower's verdict. Absent on a single node (no followers).
@@ -244,6 +247,12 @@ export class ReplicatedGroup<R> {
     return this.replica.status();
   }
 
+  /** As leader: how far each follower trails this log (slots), for replication-lag metrics. */
+  followerLag(): Array<{ replicaId: number; lagSlots: number }> {
+    const last = this.replica.status().lastSlot;
+    return this.replica.followerProgress().map((p) => ({ replicaId: p.replicaId, lagSlots: Math.max(0, last - p.match) }));
+  }
+
   /** Leader of this group, having committed an entry in its own ballot: may serve reads and writes. */
   get isLeaderReady(): boolean {
     const status = this.replica.status();
@@ -274,9 +283,21 @@ export class ReplicatedGroup<R> {
     if (this.closed || this.failed) return Promise.resolve({ ok: false, reason: "closed" });
     const result = this.replica.propose({ data });
     switch (result.kind) {
-      case "ok":
+      case "ok": {
         this.schedule();
-        return new Promise((resolve) => this.waiters.set(`${result.slot}:${result.index}`, { resolve }));
+        const started = performance.now();
+        const observe = this.options.onCommitLatency;
+        return new Promise((resolve) =>
+          this.waiters.set(`${result.slot}:${result.index}`, {
+            resolve: observe
+              ? (outcome) => {
+                  if (outcome.ok) observe((performance.now() - started) / 1000);
+                  resolve(outcome);
+                }
+              : resolve,
+          }),
+        );
+      }
       case "notLeader":
         return Promise.resolve({ ok: false, reason: "notLeader", leaderId: result.leaderHint });
       case "backpressure":
@@ -411,8 +432,12 @@ export class ReplicatedGroup<R> {
     }
   }
 
+  /** Times this replica became leader (elections won, including leadership transfers). */
+  leaderships = 0;
+
   private onSoftState(role: Role, leaderId: number | undefined): void {
     const wasLeader = this.roleValue === "leader";
+    if (!wasLeader && role === "leader") this.leaderships++;
     this.roleValue = role;
     this.leaderIdValue = leaderId;
     if (wasLeader && role !== "leader") this.failWaiters("leadershipLost");

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import kafkajs from "kafkajs";
 import { tempDir } from "../helpers/tmp.js";
-import { startProcessCluster } from "./process-cluster.js";
+import { bounded, startProcessCluster } from "./process-cluster.js";
 import { readPartitionLog } from "./read-log.js";
 import { checkLogHistory, formatLogCheck, type PollRecord, type SendRecord } from "../../src/sim/log-checker.js";
 
@@ -75,7 +75,7 @@ test("SIGKILL of a partition leader under an idempotent acks=all producer and a 
   await new Promise((r) => setTimeout(r, 2000));
   stop = true;
   await Promise.all(writers);
-  await producer.disconnect();
+  await bounded(producer.disconnect());
 
   const survivors = cluster.nodes.map((n) => n.bootstrap);
   const finalLog = new Map<number, Array<{ offset: number; value: string }>>();
@@ -84,8 +84,8 @@ test("SIGKILL of a partition leader under an idempotent acks=all producer and a 
   const deadline = Date.now() + 30_000;
   const consumedEnd = (p: number) => Math.max(-1, ...polls.get("readers")!.filter((r) => r.partition === p).map((r) => r.offset));
   while (Date.now() < deadline && [...finalLog].some(([p, log]) => log.length > 0 && consumedEnd(p) < log[log.length - 1].offset)) await new Promise((r) => setTimeout(r, 100));
-  for (const consumer of consumers) await consumer.disconnect();
-  await admin.disconnect();
+  for (const consumer of consumers) await bounded(consumer.disconnect());
+  await bounded(admin.disconnect());
 
   const result = checkLogHistory({ sends, finalLog, polls }, { allowReconsumed: true });
   t.diagnostic(formatLogCheck(result));

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import kafkajs from "kafkajs";
 import { tempDir } from "../helpers/tmp.js";
 import { NetFault } from "../helpers/netfault.js";
-import { startProcessCluster } from "./process-cluster.js";
+import { bounded, startProcessCluster } from "./process-cluster.js";
 import { readPartitionLog } from "./read-log.js";
 import { RawKafkaClient } from "../kafka/raw-client.js";
 import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../../src/kafka/records/record-batch.js";
@@ -34,7 +34,7 @@ test("a partitioned leader acknowledges nothing; the majority serves; after heal
   const kafka = (brokers: string[]) => new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
   const admin = kafka(cluster.nodes.map((n) => n.bootstrap)).admin();
   await admin.connect();
-  t.after(() => admin.disconnect());
+  t.after(() => bounded(admin.disconnect()));
   await admin.createTopics({ topics: [{ topic: "split", numPartitions: 1, replicationFactor: 3 }] });
   const acked: string[] = [];
   const producer = kafka(cluster.nodes.map((n) => n.bootstrap)).producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -66,7 +66,7 @@ test("a partitioned leader acknowledges nothing; the majority serves; after heal
     await majority.send({ topic: "split", acks: -1, messages: [{ value: `during-${i}` }] });
     acked.push(`during-${i}`);
   }
-  await majority.disconnect();
+  await bounded(majority.disconnect());
 
   fault.heal();
   await new Promise((r) => setTimeout(r, 3000));
@@ -74,7 +74,7 @@ test("a partitioned leader acknowledges nothing; the majority serves; after heal
     await producer.send({ topic: "split", acks: -1, messages: [{ value: `after-${i}` }] });
     acked.push(`after-${i}`);
   }
-  await producer.disconnect();
+  await bounded(producer.disconnect());
 
   // Every node's copy, read once it leads again (preferred-leader balancing moves leadership back
   // to the old leader when it is the preferred replica; otherwise read from the current leader).

@@ -4,6 +4,13 @@
 import { join } from "node:path";
 import { spawnLogged, type LoggedProcess } from "../helpers/process.js";
 
+/** Resolves when `promise` settles or after `ms`, whichever comes first (cleanup must not hang a test). */
+export async function bounded(promise: Promise<unknown>, ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 export interface ProcessNode {
   id: number;
   host: string;
@@ -37,7 +44,10 @@ export async function startProcessCluster(options: { nodes: number; dataDir: str
         if (!proc) return;
         node.process = undefined;
         proc.child.kill(signal);
+        // A graceful stop is bounded: SIGKILL after 20 s.
+        const timer = setTimeout(() => proc.child.kill("SIGKILL"), 20_000);
         await proc.exited;
+        clearTimeout(timer);
       },
       async start() {
         node.process = spawnLogged([

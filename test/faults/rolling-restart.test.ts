@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import kafkajs from "kafkajs";
 import { tempDir } from "../helpers/tmp.js";
-import { startProcessCluster } from "./process-cluster.js";
+import { bounded, startProcessCluster } from "./process-cluster.js";
 import { readPartitionLog } from "./read-log.js";
 import { checkLogHistory, formatLogCheck, type PollRecord, type SendRecord } from "../../src/sim/log-checker.js";
 
@@ -16,7 +16,7 @@ test("rolling restart under load: nothing acknowledged lost, committed offsets n
   const kafka = new kafkajs.Kafka({ brokers: cluster.bootstrap.split(","), logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
   const admin = kafka.admin();
   await admin.connect();
-  t.after(() => admin.disconnect());
+  t.after(() => bounded(admin.disconnect()));
   await admin.createTopics({ topics: [{ topic: "rolling", numPartitions: PARTITIONS, replicationFactor: 3 }] });
 
   const sends: SendRecord[] = [];
@@ -75,7 +75,7 @@ test("rolling restart under load: nothing acknowledged lost, committed offsets n
   }
   stop = true;
   await writer;
-  await producer.disconnect();
+  await bounded(producer.disconnect());
   const finalLog = new Map<number, Array<{ offset: number; value: string }>>();
   for (let p = 0; p < PARTITIONS; p++) finalLog.set(p, await readPartitionLog(cluster.nodes.map((n) => n.bootstrap), "rolling", p));
   const deadline = Date.now() + 30_000;
@@ -84,7 +84,7 @@ test("rolling restart under load: nothing acknowledged lost, committed offsets n
   await new Promise((r) => setTimeout(r, 500));
   sampling = false;
   await sampler;
-  await consumer.disconnect();
+  await bounded(consumer.disconnect());
 
   const result = checkLogHistory({ sends, finalLog, polls: new Map([["rollers", polls]]) }, { allowReconsumed: true });
   t.diagnostic(formatLogCheck(result));

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import kafkajs from "kafkajs";
 import { tempDir } from "../helpers/tmp.js";
-import { startProcessCluster } from "./process-cluster.js";
+import { bounded, startProcessCluster } from "./process-cluster.js";
 import { readPartitionLog } from "./read-log.js";
 
 test("a follower that missed a compacted stretch catches up by snapshot and serves again", async (t) => {
@@ -15,7 +15,7 @@ test("a follower that missed a compacted stretch catches up by snapshot and serv
   const kafka = (brokers: string[]) => new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
   const admin = kafka(cluster.bootstrap.split(",")).admin();
   await admin.connect();
-  t.after(() => admin.disconnect());
+  t.after(() => bounded(admin.disconnect()));
   await admin.createTopics({ topics: [{ topic: "lagging", numPartitions: 1, replicationFactor: 3 }] });
   const preferred = (await admin.fetchTopicMetadata({ topics: ["lagging"] })).topics[0].partitions[0].replicas[0];
   const lagging = cluster.nodes[preferred - 1];
@@ -35,13 +35,13 @@ test("a follower that missed a compacted stretch catches up by snapshot and serv
   await othersAdmin.deleteTopicRecords({ topic: "lagging", partitions: [{ partition: 0, offset: "500" }] });
   await produce(1000, 1000);
   await othersAdmin.deleteTopicRecords({ topic: "lagging", partitions: [{ partition: 0, offset: "1800" }] });
-  await othersAdmin.disconnect();
+  await bounded(othersAdmin.disconnect());
   await new Promise((r) => setTimeout(r, 500));
 
   await lagging.start();
   await lagging.process!.waitFor((line) => line.msg === "installed a snapshot from the leader", 30_000);
   await produce(2000, 100);
-  await producer.disconnect();
+  await bounded(producer.disconnect());
   // Preferred-leader balancing hands the partition back to the restarted node once it is caught up.
   const deadline = Date.now() + 30_000;
   while ((await admin.fetchTopicMetadata({ topics: ["lagging"] })).topics[0].partitions[0].leader !== preferred) {
