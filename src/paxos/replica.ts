@@ -196,8 +196,12 @@ export class Replica {
   private now = 0;
   private electionElapsed = 0;
   private electionTimeout: number;
-  /** Ticks since a live leader was heard from; 0 at boot, so a restarted replica is sticky too. */
-  private leaderContactElapsed = 0;
+  /**
+   * Ticks since a live leader was heard from. A restarted replica that ever promised a ballot
+   * starts at 0 (it may have acknowledged a leader's lease just before it crashed); a brand-new
+   * one has never followed anyone and starts unsticky.
+   */
+  private leaderContactElapsed: number;
   private maxSeenRound: number;
   private preVote: { ballot: Ballot; granted: Set<ReplicaId>; rejected: Set<ReplicaId> } | undefined;
   private campaign: Campaign | undefined;
@@ -251,6 +255,7 @@ export class Replica {
     this.durableLast = durable.lastSlot;
     if (lost !== undefined) this.loseTail(lost, durable.lastSlot);
     this.maxSeenRound = this.promised.round;
+    this.leaderContactElapsed = this.promised.round > 0 ? 0 : this.o.electionTicks;
     this.matched = this.computeMatched();
     this.electionTimeout = this.randomElectionTimeout();
     this.checkInvariants();
@@ -367,7 +372,7 @@ export class Replica {
   leaseRead(requestId: number): LeaseReadResult {
     const leader = this.leader;
     if (leader === undefined) return { kind: "notLeader", leaderHint: this.leaderId };
-    const leaseHolds = this.now < leader.leaseExpiryTick || this.o.plantedBug === "leaseReadWithoutLease";
+    const leaseHolds = this.now < leader.leaseExpiryTick;
     if (this.committedInBallot(leader) && leaseHolds && leader.transfer === undefined) {
       this.marks.leaseRead++;
       return { kind: "ok", slot: this.commit };
@@ -785,8 +790,7 @@ export class Replica {
     }
     const report = this.report(m.fromSlot, this.o.promiseBytesMax);
     const promise: PromiseMessage = { type: "promise", from: this.id, to: m.from, ballot: m.ballot, commitSlot: this.commit, ...report };
-    if (this.o.plantedBug === "promiseBeforePersist") this.messagesNow.push(promise);
-    else this.messagesAfter.push(promise);
+    this.messagesAfter.push(promise);
   }
 
   /** This replica's entries from `fromSlot` with effective ballots, up to `bytesMax`. */
@@ -836,8 +840,12 @@ export class Replica {
     const campaign = this.campaign!;
     const ballot = campaign.ballot;
     assert(ballotEquals(ballot, this.promised), "leading in the promised ballot");
+    // A promise's commit slot vouches only for the entries it actually reported.
     let chosenThrough = this.commit;
-    for (const p of campaign.promises.values()) chosenThrough = Math.max(chosenThrough, Math.min(p.commitSlot, campaign.fromSlot + recovered.length - 1));
+    for (const p of campaign.promises.values()) {
+      const reportedThrough = p.entries.length > 0 ? p.entries[p.entries.length - 1].slot : campaign.fromSlot - 1;
+      chosenThrough = Math.max(chosenThrough, Math.min(p.commitSlot, reportedThrough));
+    }
     this.campaign = undefined;
     this.role = "leader";
     this.leaderId = this.id;
@@ -862,13 +870,10 @@ export class Replica {
   }
 
   private newLeaderState(ballot: Ballot, firstSlot: Slot): LeaderState {
-    const previous = this.o.plantedBug === "countOldBallotMatches" ? this.stalePeerMatches : undefined;
-    const progress = new Map<ReplicaId, Progress>();
-    if (previous !== undefined) for (const [id, match] of previous) progress.set(id, this.newProgress(match));
     return {
       ballot,
       firstSlot,
-      progress,
+      progress: new Map(),
       selfMatch: 0,
       batch: [],
       batchBytes: 0,
@@ -885,13 +890,8 @@ export class Replica {
     };
   }
 
-  /** Only for the planted bug "countOldBallotMatches": match slots remembered from an old ballot. */
-  private stalePeerMatches: Map<ReplicaId, Slot> | undefined;
-
-  private newProgress(match: Slot): Progress {
-    const progress = new Progress(this.log.lastSlot + 1, this.o.inflightMessagesMax, this.o.inflightBytesMax);
-    progress.match = match;
-    return progress;
+  private newProgress(): Progress {
+    return new Progress(this.log.lastSlot + 1, this.o.inflightMessagesMax, this.o.inflightBytesMax);
   }
 
   /** Keeps one Progress per member of every configuration in the uncommitted window. */
@@ -900,7 +900,7 @@ export class Replica {
     const members = new Set<ReplicaId>();
     for (const m of this.log.membershipsAfter(this.commit)) for (const id of [...m.voters, ...m.learners]) members.add(id);
     members.delete(this.id);
-    for (const id of members) if (!leader.progress.has(id)) leader.progress.set(id, this.newProgress(0));
+    for (const id of members) if (!leader.progress.has(id)) leader.progress.set(id, this.newProgress());
     for (const id of [...leader.progress.keys()]) if (!members.has(id)) leader.progress.delete(id);
   }
 
@@ -911,16 +911,18 @@ export class Replica {
   }
 
   private clearRoleState(): void {
-    if (this.leader !== undefined) this.failReads(this.leader);
+    if (this.leader !== undefined) {
+      this.failReads(this.leader);
+      // Heartbeats and Accepts queued while leading would make followers sticky to a leader that
+      // is gone: drop them (any message may be lost anyway).
+      this.messagesNow = this.messagesNow.filter((m) => m.type !== "heartbeat" && m.type !== "accept" && m.type !== "timeoutNow");
+    }
     this.preVote = undefined;
     this.campaign = undefined;
     this.leader = undefined;
   }
 
   private becomeFollower(leaderId: ReplicaId | undefined): void {
-    if (this.leader !== undefined && this.o.plantedBug === "countOldBallotMatches") {
-      this.stalePeerMatches = new Map([...this.leader.progress].map(([id, p]) => [id, p.match]));
-    }
     this.clearRoleState();
     this.role = "follower";
     this.leaderId = leaderId;
@@ -951,16 +953,6 @@ export class Replica {
   /** Follows the sender of a valid leader message (ballot >= promise); false if rejected. */
   private followLeader(from: ReplicaId, ballot: Ballot, kind: RejectedKind): boolean {
     const order = compareBallots(ballot, this.promised);
-    if (order < 0 && this.o.plantedBug === "acceptLowerBallot" && kind === "accept") {
-      // Planted bug: the ballot check is missing, so the acceptor follows a deposed leader.
-      this.becomeFollower(from);
-      this.promised = ballot;
-      this.log.setSteps([]);
-      this.matched = this.computeMatched();
-      this.markHard(true);
-      this.leaderContactElapsed = 0;
-      return true;
-    }
     if (order < 0) {
       this.reject(from, ballot, kind, RejectReason.ballot);
       return false;
@@ -1204,6 +1196,7 @@ export class Replica {
       entries,
     });
     progress.sent(prevSlot + entries.length, bytes);
+    progress.sendRound = leader.round;
     assert(progress.next >= 1, "next stays a real slot");
   }
 
@@ -1217,7 +1210,7 @@ export class Replica {
     const advanced = progress.acknowledge(m.matchedSlot);
     if (progress.state === "probe") progress.becomeReplicate();
     if (advanced) {
-      progress.matchAtLastAck = -1;
+      progress.matchRound = leader.round;
       this.maybeCommit();
       this.maybeSendTimeoutNow();
     }
@@ -1327,22 +1320,25 @@ export class Replica {
     const progress = leader.progress.get(m.from);
     if (progress === undefined) return;
     progress.recentActive = true;
-    const fresh = m.round > progress.ackedRound;
     progress.ackedRound = Math.max(progress.ackedRound, m.round);
     this.confirmRounds();
     if (this.leader === undefined) return;
-    if (fresh && m.matchedSlot < progress.match && progress.state !== "snapshot") {
-      // The newest ack reports less than the follower once matched: it lost entries (a corrupt
-      // disk tail). Start over from what it holds, or an idle leader would never resend.
+    if (m.round > progress.matchRound && m.matchedSlot < progress.match && progress.state !== "snapshot") {
+      // An ack of a round sent after match last advanced reports less: the follower lost entries
+      // (a corrupt disk tail). Start over from what it holds, or an idle leader would never resend.
       this.marks.lowerMatch++;
       progress.lowerMatch(Math.max(m.matchedSlot, m.commitSlot));
       progress.becomeProbe(progress.match + 1);
     }
-    if (m.matchedSlot <= this.log.lastSlot && progress.acknowledge(m.matchedSlot)) this.maybeCommit();
+    if (m.matchedSlot <= this.log.lastSlot && progress.acknowledge(m.matchedSlot)) {
+      progress.matchRound = leader.round;
+      this.maybeCommit();
+    }
     if (progress.match >= this.log.lastSlot) return;
     if (progress.state === "probe") progress.probeSent = false;
-    else if (progress.state === "replicate" && progress.match === progress.matchAtLastAck) progress.becomeProbe(progress.match + 1);
-    progress.matchAtLastAck = progress.match;
+    // The follower answered a heartbeat sent after our latest Accept without having matched what
+    // we sent: an Accept (or its reply) was lost. Resume from what it holds.
+    if (progress.state === "replicate" && m.round > progress.sendRound && m.matchedSlot < progress.next - 1) progress.becomeProbe(progress.match + 1);
     this.sendAppend(m.from);
   }
 

@@ -118,6 +118,11 @@ class Simulation {
       respond: (from, to, response) => this.respond(from, to, response),
       fail: (error, node) => this.assertionFailed(error, node),
       crashDuringPersist: (node) => this.crashDuringPersist(node),
+      crashAfterCommit: (node) => this.crashAfterCommit(node),
+      crashNow: (node, why) => {
+        this.trace(`FAULT crash n${node.id} ${why}`);
+        this.crashNode(node);
+      },
     };
   }
 
@@ -217,6 +222,7 @@ class Simulation {
     if (this.profile.crashes) actions.push(() => this.crashSomeNode());
     if (this.profile.partitions) actions.push(() => this.partitionSomehow(), () => this.heal());
     if (this.profile.membershipChanges) actions.push(() => this.membershipStep(), () => this.membershipStep());
+    if (this.profile.transfers) actions.push(() => this.transferLeadership());
     if (actions.length === 0) return;
     actions[this.random.int(actions.length)]();
   }
@@ -237,6 +243,11 @@ class Simulation {
       this.trace(`FAULT crash n${node.id} during fsync`);
       this.crashNode(node);
     });
+  }
+
+  /** Decides whether a leader about to apply new commits crashes right after (before telling anyone). */
+  private crashAfterCommit(_node: SimNode): boolean {
+    return this.faultsOn && this.profile.crashes && this.random.chance(this.profile.crashAfterCommitRate);
   }
 
   private crashNode(node: SimNode): void {
@@ -368,6 +379,18 @@ class Simulation {
       this.membershipTask = undefined;
       this.membershipChanges++;
     }
+  }
+
+  /** An operator moves leadership to another voter (rolling restarts, preferred leaders). */
+  private transferLeadership(): void {
+    const leader = this.leaderNode();
+    if (leader === undefined) return;
+    const voters = leader.replica!.status().membership.voters.filter((id) => id !== leader.id);
+    if (voters.length === 0) return;
+    const target = voters[this.random.int(voters.length)];
+    const result = leader.replica!.transferLeadership(target);
+    this.trace(`TRANSFER leadership n${leader.id} -> n${target}: ${result.kind}`);
+    leader.processReady();
   }
 
   // ---- Liveness and final checks -------------------------------------------------------------
