@@ -18,8 +18,14 @@ export default tseslint.config(
       eqeqeq: ["error", "always", { null: "ignore" }],
       "no-restricted-syntax": [
         "error",
-        { selector: "CallExpression[callee.property.name='only']", message: "no .only tests: they silently skip the rest" },
-        { selector: "CallExpression[callee.property.name='skip']", message: "no skipped tests: a skipped test hides a failure" },
+        {
+          selector: "CallExpression[callee.object.name=/^(test|it|describe|suite)$/][callee.property.name=/^(only|skip|todo)$/]",
+          message: "no skipped, todo or only tests: a skipped test hides a failure",
+        },
+        {
+          selector: "Property[key.name=/^(skip|todo|only)$/][value.value=true]",
+          message: "no { skip: true } / { todo: true } / { only: true } test options",
+        },
       ],
     },
   },

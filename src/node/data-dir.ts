@@ -40,7 +40,7 @@ function acquireLock(lockPath: string): void {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(readFileSync(lockPath, "utf8").trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
-        throw new Error(`data directory is in use by process ${owner} (${lockPath})`);
+        throw new Error(`data directory is in use by process ${owner} (${lockPath})`, { cause: error });
       }
       // A stale lock from a process that died (SIGKILL, power loss): take it over.
       unlinkSync(lockPath);

@@ -1,0 +1,84 @@
+// Small filesystem helpers with the durability rules spelled out once. "Durable" means fsynced:
+// a file's bytes need fdatasync on the file; its existence (create, rename, unlink) needs fsync
+// on the directory that names it.
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+
+/** fsync a directory so that creates, renames and unlinks inside it survive power loss. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes all of `buffers` at `position`, looping over short writes (ENOSPC surfaces as an error). */
+export async function writeFully(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.byteLength;
+  let written = (await handle.writev(buffers, position)).bytesWritten;
+  if (written === total) return total;
+  // A short writev on a regular file is rare (signals, quotas); finish buffer by buffer.
+  let skip = written;
+  for (const buffer of buffers) {
+    if (skip >= buffer.byteLength) {
+      skip -= buffer.byteLength;
+      continue;
+    }
+    let offset = skip;
+    skip = 0;
+    while (offset < buffer.byteLength) {
+      const { bytesWritten } = await handle.write(buffer, offset, buffer.byteLength - offset, position + written);
+      if (bytesWritten === 0) throw new Error(`write made no progress at byte ${position + written}`);
+      offset += bytesWritten;
+      written += bytesWritten;
+    }
+  }
+  return written;
+}
+
+/** Reads exactly `length` bytes at `position` into a new buffer, or fewer if the file ends. */
+export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === length ? buffer : buffer.subarray(0, filled);
+}
+
+/**
+ * Creates or replaces `path` atomically and durably: write `path.tmp`, fdatasync, rename over
+ * `path`, fsync the directory. A crash leaves either the old file or the new one, plus perhaps a
+ * stray `.tmp` that the owner deletes on open.
+ */
+export async function writeFileAtomic(dir: string, path: string, buffers: Uint8Array[]): Promise<void> {
+  const temp = `${path}.tmp`;
+  const handle = await open(temp, "w");
+  try {
+    await writeFully(handle, buffers, 0);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+  await fsyncDirectory(dir);
+}
+
+/** Unlinks a file; true if it existed. */
+export async function unlinkIfExists(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}
