@@ -102,7 +102,10 @@ export interface ReplicaStatus {
   readonly matchedSlot: Slot;
   readonly snapshotSlot: Slot;
   readonly recoveringThroughSlot: Slot;
+  /** The newest membership in the log (in force for new slots; may be uncommitted). */
   readonly membership: Membership;
+  /** The membership in force right after the commit slot (the last committed change). */
+  readonly committedMembership: Membership;
   readonly leaseValid: boolean;
   readonly committedInBallot: boolean;
 }
@@ -288,6 +291,7 @@ export class Replica {
       snapshotSlot: this.log.snapshotSlot,
       recoveringThroughSlot: this.recoveringThrough,
       membership: this.log.latestMembership(),
+      committedMembership: this.log.membershipAt(this.commit + 1),
       leaseValid: this.leader !== undefined && this.now < this.leader.leaseExpiryTick,
       committedInBallot: this.leader !== undefined && this.commit >= this.leader.firstSlot,
     };
@@ -320,7 +324,9 @@ export class Replica {
   step(message: Message): void {
     assert(message.to === this.id, `message for ${message.to} stepped into ${this.id}`);
     assert(message.from !== this.id, "no messages to self");
-    this.observeRound(message.ballot.round);
+    // A pre-vote's ballot is hypothetical (nobody promised it): it does not count as seen, so the
+    // campaign that follows a won pre-vote uses exactly the ballot the pre-vote asked about.
+    if (message.type !== "preVote" && message.type !== "preVoteReply") this.observeRound(message.ballot.round);
     switch (message.type) {
       case "preVote":
         return this.handlePreVote(message);

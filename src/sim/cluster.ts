@@ -278,22 +278,37 @@ class Simulation {
 
   /**
    * A replica with a corrupt log rejoins as non-voting until caught up; if a majority were in
-   * that state no leader could ever be elected again (correctly: they may have forgotten
-   * chosen values). We only inject faults the protocol claims to survive: at most a minority.
+   * that state no leader could ever be elected again (correctly: they may have forgotten chosen
+   * values). We only inject faults the protocol claims to survive: impaired voters stay a
+   * minority of EVERY configuration a quorum may need (the committed one and the newest one).
    */
   private mayImpair(node: SimNode): boolean {
-    const voters = this.currentVoters();
-    let recovering = 0;
-    for (const id of voters) {
-      const other = this.nodes.get(id);
-      if (other === undefined || other === node) continue;
-      const status = other.replica?.status();
-      if (status === undefined || status.recoveringThroughSlot !== 0) recovering++;
+    const configs = this.quorumConfigs();
+    if (configs.length === 0) return false; // nobody is up to say what the configuration is
+    for (const voters of configs) {
+      let impaired = voters.includes(node.id) ? 1 : 0;
+      for (const id of voters) {
+        const other = this.nodes.get(id);
+        if (other === undefined || other === node) continue;
+        const status = other.replica?.status();
+        if (status === undefined || status.recoveringThroughSlot !== 0) impaired++;
+      }
+      if (impaired > Math.floor((voters.length - 1) / 2)) return false;
     }
-    return recovering + 1 <= Math.floor((voters.length - 1) / 2);
+    return true;
   }
 
-  /** A new partition replaces the current one (cuts do not pile up into a dead network). */
+  /** Voter sets of the committed and the newest membership, seen by the most advanced replica. */
+  private quorumConfigs(): Array<readonly ReplicaId[]> {
+    let best: { commit: Slot; configs: Array<readonly ReplicaId[]> } | undefined;
+    for (const node of this.nodes.values()) {
+      const status = node.replica?.status();
+      if (status === undefined || (best !== undefined && status.commitSlot <= best.commit)) continue;
+      best = { commit: status.commitSlot, configs: [status.committedMembership.voters, status.membership.voters] };
+    }
+    return best?.configs.filter((v) => v.length > 0) ?? [];
+  }
+
   private partitionSomehow(): void {
     this.network.heal();
     const ids = [...this.nodes.keys()];

@@ -134,7 +134,7 @@ function expectOnlyDecodeErrors(bytes: Uint8Array, decoders: Array<(b: Uint8Arra
       decode(bytes);
       accepted++;
     } catch (error) {
-      if (!(error instanceof PaxosDecodeError)) throw new Error(`non-typed error ${String(error)} for ${Buffer.from(bytes).toString("hex")}`);
+      if (!(error instanceof PaxosDecodeError)) throw new Error(`non-typed error ${String(error)} for ${Buffer.from(bytes).toString("hex")}`, { cause: error });
     }
   }
   return accepted;
