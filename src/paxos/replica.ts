@@ -14,7 +14,7 @@
 //   - Commit: a slot is chosen when a majority of every configuration governing the uncommitted
 //     window matched it in the leader's CURRENT ballot; commit rides on Accepts and heartbeats.
 import { assert } from "../util/assert.js";
-import { encodeBatch, commandBytes, validCommand, BATCH_HEADER_BYTES, type Command } from "./command.js";
+import { BatchBuilder, commandBytes, validCommand, BATCH_HEADER_BYTES, type Command } from "./command.js";
 import type { SnapshotMeta } from "./codec.js";
 import { leaseTicks, resolveOptions, type ReplicaOptions, type ResolvedOptions } from "./config.js";
 import { ReplicaLog } from "./log.js";
@@ -147,8 +147,8 @@ interface LeaderState {
   readonly progress: Map<ReplicaId, Progress>;
   /** Last slot durable here in this ballot (the leader counts itself only once durable). */
   selfMatch: Slot;
-  batch: Command[];
-  batchBytes: number;
+  /** The open batch: commands proposed since the last seal, encoded as they arrive. */
+  readonly batch: BatchBuilder;
   heartbeatElapsed: number;
   checkQuorumElapsed: number;
   round: number;
@@ -358,12 +358,11 @@ export class Replica {
     if (leader.transfer !== undefined) return { kind: "backpressure", reason: "transferring" };
     const bytes = commandBytes(command);
     if (bytes + BATCH_HEADER_BYTES > this.o.batchBytesMax) return { kind: "tooLarge", bytesMax: this.o.batchBytesMax - BATCH_HEADER_BYTES };
-    const uncommitted = this.log.bytesBetween(this.commit + 1, this.log.lastSlot) + leader.batchBytes + bytes;
+    const uncommitted = this.log.bytesBetween(this.commit + 1, this.log.lastSlot) + leader.batch.commandBytes + bytes;
     if (uncommitted > this.o.uncommittedBytesMax) return { kind: "backpressure", reason: "uncommittedBytes" };
-    if (leader.batchBytes + bytes + BATCH_HEADER_BYTES > this.o.batchBytesMax) this.sealBatch();
-    leader.batch.push(command);
-    leader.batchBytes += bytes;
-    return { kind: "ok", slot: this.log.lastSlot + 1, index: leader.batch.length - 1 };
+    if (leader.batch.commandBytes + bytes + BATCH_HEADER_BYTES > this.o.batchBytesMax) this.sealBatch();
+    leader.batch.add(command);
+    return { kind: "ok", slot: this.log.lastSlot + 1, index: leader.batch.count - 1 };
   }
 
   readIndex(requestId: number): ReadIndexResult {
@@ -881,8 +880,7 @@ export class Replica {
       firstSlot,
       progress: new Map(),
       selfMatch: 0,
-      batch: [],
-      batchBytes: 0,
+      batch: new BatchBuilder(Math.min(this.o.batchBytesMax, 64 * 1024)),
       heartbeatElapsed: 0,
       checkQuorumElapsed: 0,
       round: 0,
@@ -1127,10 +1125,8 @@ export class Replica {
 
   private sealBatch(): void {
     const leader = this.leader!;
-    if (leader.batch.length === 0) return;
-    const data = encodeBatch(leader.batch, leader.batchBytes);
-    leader.batch = [];
-    leader.batchBytes = 0;
+    if (leader.batch.count === 0) return;
+    const data = leader.batch.seal();
     this.appendLocal({ slot: this.log.lastSlot + 1, ballot: leader.ballot, kind: EntryKind.commands, data });
   }
 
