@@ -473,6 +473,8 @@ export class Replica {
   installSnapshot(meta: SnapshotMeta): boolean {
     if (meta.slot <= this.commit || meta.slot <= this.handedOut) return false;
     assert(this.outstanding === undefined || this.outstanding.committedThrough <= meta.slot, "install between readies");
+    // A snapshot from another leader means this replica leads (or campaigns) no longer.
+    if (this.role !== "follower") this.becomeFollower(undefined);
     this.log.installSnapshot(meta.slot, meta.membership);
     this.marks.snapshotInstalled++;
     this.commit = meta.slot;
@@ -684,8 +686,10 @@ export class Replica {
     }
   }
 
+  /** May campaign: a voter of its newest membership, not recovering, knowing the membership at its fromSlot. */
   private promotable(): boolean {
-    return isVoter(this.log.latestMembership(), this.id) && this.recoveringThrough === 0 && this.role !== "leader";
+    if (this.role === "leader" || this.recoveringThrough !== 0) return false;
+    return isVoter(this.log.latestMembership(), this.id) && this.log.membershipAt(this.commit + 1).voters.length > 0;
   }
 
   /** Stickiness: a replica that heard from a live leader recently will not help depose it. */
@@ -828,11 +832,13 @@ export class Replica {
   private tryWinCampaign(force: boolean): void {
     const campaign = this.campaign!;
     const base = this.log.membershipAt(campaign.fromSlot);
+    assert(base.voters.length > 0, "a candidate knows the membership at its fromSlot (promotable)");
     if (!hasMajority(base.voters, (id) => campaign.promises.has(id))) return;
     const reports = this.o.plantedBug === "ignorePromises" ? [campaign.promises.get(this.id)!] : [...campaign.promises.values()];
     const recovered = recoverSlots(campaign.fromSlot, reports, this.o.plantedBug);
     const memberships = [base];
     for (const r of recovered) if (r.kind === EntryKind.config) memberships.push(decodeMembership(r.data));
+    assert(memberships.every((m) => m.voters.length > 0), "recovered memberships have voters");
     for (const m of memberships) {
       if (hasMajority(m.voters, (id) => campaign.promises.has(id))) continue;
       this.askForPromises(m, force);
@@ -864,6 +870,10 @@ export class Replica {
     // Re-accept every recovered value under our ballot, then append our own no-op.
     this.acceptRange(campaign.fromSlot - 1, recovered, ballot, Number.MAX_SAFE_INTEGER);
     assert(this.log.lastSlot === campaign.fromSlot + recovered.length - 1, "the log ends at the recovered range");
+    // A fresh group's log starts with its initial configuration (etcd bootstraps the same way), so
+    // a replica that joins later and replicates from slot 1 learns it from the log.
+    const bootstrapConfig = this.log.lastSlot === 0 && this.log.snapshotSlot === 0 && this.log.latestMembership().voters.length > 0;
+    if (bootstrapConfig) this.appendLocal({ slot: 1, ballot, kind: EntryKind.config, data: encodeMembership(this.log.latestMembership()) });
     const firstSlot = this.log.lastSlot + 1;
     this.leader = this.newLeaderState(ballot, firstSlot);
     this.appendLocal({ slot: firstSlot, ballot, kind: EntryKind.noop, data: NOOP });
