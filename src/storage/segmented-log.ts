@@ -282,9 +282,11 @@ export class SegmentedLog {
    */
   append(entry: AppendEntry): number {
     this.checkUsable();
-    const parts = isPayloadList(entry.payload) ? entry.payload : [entry.payload];
+    const payload = entry.payload;
+    // A single payload is the common case: no array is allocated for it.
     let payloadBytes = 0;
-    for (const part of parts) payloadBytes += part.byteLength;
+    if (isPayloadList(payload)) for (const part of payload) payloadBytes += part.byteLength;
+    else payloadBytes = payload.byteLength;
     if (payloadBytes > this.entryBytesMax) throw new EntryTooLargeError(payloadBytes, this.entryBytesMax);
     const frameBytes = FRAME_HEADER_BYTES + payloadBytes;
     if (this.unwrittenBytes > 0 && this.unwrittenBytes + frameBytes > this.writeBufferBytesMax) {
@@ -300,10 +302,14 @@ export class SegmentedLog {
     this.maybeRoll(frameBytes);
     const segment = this.segments[this.segments.length - 1];
     const chunk = this.chunkFor(segment, frameBytes);
-    let offset = chunk.used + FRAME_HEADER_BYTES;
-    for (const part of parts) {
-      chunk.buffer.set(part, offset);
-      offset += part.byteLength;
+    if (isPayloadList(payload)) {
+      let offset = chunk.used + FRAME_HEADER_BYTES;
+      for (const part of payload) {
+        chunk.buffer.set(part, offset);
+        offset += part.byteLength;
+      }
+    } else {
+      chunk.buffer.set(payload, chunk.used + FRAME_HEADER_BYTES);
     }
     sealFrame(chunk.buffer, chunk.used, { frameBytes, index, timestamp: entry.timestamp, key, durableEnd: this.fsyncedEnd });
     segment.activeIndex!.addEntry(segment.sizeBytes, frameBytes, key, entry.timestamp);

@@ -366,20 +366,25 @@ test("bounded memory: reading a log much larger than the read budget keeps littl
     if (i % 64 === 63) await log.sync();
   }
   await log.sync(); // 64 MiB on disk
-  gc();
-  const baseline = process.memoryUsage().arrayBuffers;
+  await log.flush(); // settle the write path (its chunk pool is part of the baseline)
+  // External memory is released asynchronously after a collection: settle before each sample.
+  const settled = async (): Promise<number> => {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    gc();
+    return process.memoryUsage().arrayBuffers;
+  };
+  const baseline = await settled();
   let peak = 0;
   let next = log.firstIndex;
   while (next <= log.lastIndex) {
     const entries = await log.read(next, { maxBytes: 1024 * 1024 });
     next = entries.at(-1)!.index + 1;
-    if (next % 128 === 0) {
-      gc();
-      peak = Math.max(peak, process.memoryUsage().arrayBuffers - baseline);
-    }
+    if (next % 128 === 0) peak = Math.max(peak, (await settled()) - baseline);
   }
   t.diagnostic(`read ${(log.sizeBytes / 2 ** 20).toFixed(0)} MiB; external memory above baseline at most ${(peak / 2 ** 20).toFixed(1)} MiB`);
-  assert.ok(peak < 8 * 1024 * 1024, `reading held ${peak} bytes`);
+  // Loading the log would hold >= 64 MiB; reads with a 1 MiB budget hold about one read buffer.
+  assert.ok(peak < 20 * 1024 * 1024, `reading held ${peak} bytes`);
 });
 
 test("the storage fsync policy strings are exactly node/config's FsyncPolicy", () => {
