@@ -16,7 +16,7 @@ import { mkdir, open, readdir, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
-import { assert, assertSafeInteger } from "../util/assert.js";
+import { assert, assertSafeInteger, ProgrammerError } from "../util/assert.js";
 import {
   BackpressureError,
   CorruptEntryError,
@@ -298,7 +298,7 @@ export class SegmentedLog {
     const key = entry.key ?? index;
     assertSafeInteger(entry.timestamp, "timestamp");
     assertSafeInteger(key, "key");
-    assert(key >= this.lastKey, `key ${key} is below the previous key ${this.lastKey}: keys must not decrease`);
+    if (key < this.lastKey) throw new ProgrammerError(`key ${key} is below the previous key ${this.lastKey}: keys must not decrease`);
     this.maybeRoll(frameBytes);
     const segment = this.segments[this.segments.length - 1];
     const chunk = this.chunkFor(segment, frameBytes);
