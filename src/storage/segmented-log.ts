@@ -54,6 +54,11 @@ const META_FILE = `${META_NAME}.meta`;
 /** Segment positions are u32 in the index files; keep a margin below 4 GiB. */
 const SEGMENT_BYTES_LIMIT = 2 ** 31;
 const NO_KEY = Number.MIN_SAFE_INTEGER;
+/** Group-commit rounds (write + fdatasync) in flight at once; two overlap a write with a flush. */
+const SYNC_ROUNDS_MAX = 2;
+/** Reads of at most this many entries start with a READ_PROBE_BYTES window, not the full budget. */
+const READ_PROBE_ENTRIES_MAX = 64;
+const READ_PROBE_BYTES = 64 * 1024;
 
 export interface SegmentedLogOptions {
   /** The log's directory (created if missing). One log per directory. */
@@ -189,13 +194,18 @@ export class SegmentedLog {
   private readonly io = new Mutex();
   private readonly rw = new ReadWriteLock();
   private syncWaiters: SyncWaiter[] = [];
-  private syncLoopRunning = false;
+  /** Group-commit rounds in flight, the least end the latest one will cover, the end wanted. */
+  private syncRounds = 0;
+  private syncIssuedEnd = 0;
+  private syncWantedEnd = 0;
   private readonly indexCache = new Map<Segment, Promise<SegmentIndex>>();
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown;
   private closing: Promise<void> | undefined;
   /** Set while truncateSuffix or a reset runs: appends then are a caller bug (see append()). */
   private restructuring = false;
+  /** Counts truncations and resets, so an fdatasync that overlapped one claims nothing. */
+  private truncations = 0;
 
   private constructor(options: SegmentedLogOptions) {
     this.dir = options.dir;
@@ -334,7 +344,7 @@ export class SegmentedLog {
 
   /**
    * Group commit: resolves when every entry appended before the call is durable under the fsync
-   * policy. Callers arriving while an fdatasync runs share the next one.
+   * policy. Callers arriving while an fdatasync runs share the next round (see kickSync).
    */
   sync(): Promise<void> {
     if (this.failed) return Promise.reject(new LogFailedError(this.dir, this.failed));
@@ -343,10 +353,8 @@ export class SegmentedLog {
     if (this.syncedEnd >= target) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.syncWaiters.push({ target, resolve, reject });
-      if (!this.syncLoopRunning) {
-        this.syncLoopRunning = true;
-        void this.syncLoop();
-      }
+      this.syncWantedEnd = Math.max(this.syncWantedEnd, target);
+      this.kickSync();
     });
   }
 
@@ -635,30 +643,51 @@ export class SegmentedLog {
     this.logger.debug({ file: segment.logPath, baseIndex: segment.baseIndex }, "rolled to a new segment");
   }
 
-  private async syncLoop(): Promise<void> {
-    while (this.syncWaiters.length > 0 && !this.failed && !this.closing) {
-      try {
-        await this.io.run(() => this.syncLocked());
-      } catch {
-        break; // fail() has rejected every waiter
-      }
-      this.resolveSyncWaiters();
+  /**
+   * Group commit. A round writes everything appended so far (under the io mutex) and then
+   * fdatasyncs OUTSIDE the mutex. Up to SYNC_ROUNDS_MAX rounds run at once: while the disk
+   * flushes one batch, the next is written and its fdatasync queued, so callers that arrive
+   * during an fdatasync do not wait for it to finish before their own batch starts. An fdatasync
+   * covers every byte written before it was called, so whichever round completes may resolve
+   * the waiters up to its own target, in any order.
+   */
+  private kickSync(): void {
+    while (this.syncRounds < SYNC_ROUNDS_MAX && !this.failed && !this.closing && this.syncWantedEnd > this.syncIssuedEnd) {
+      // The round's write happens later, so it covers at least what is appended now.
+      this.syncIssuedEnd = this.next;
+      this.syncRounds++;
+      void this.syncRound()
+        .catch(() => undefined) // fail() has rejected every waiter
+        .finally(() => {
+          this.syncRounds--;
+          this.resolveSyncWaiters();
+          this.kickSync();
+        });
     }
-    this.syncLoopRunning = false;
   }
 
-  private async syncLocked(): Promise<void> {
-    if (this.failed || this.closing) return;
-    const target = this.next;
-    await this.writeOutLocked();
-    if (this.durable) {
-      try {
-        await (await this.lastWrittenSegment().writeHandle()).datasync();
-      } catch (error) {
-        throw this.fail(error);
-      }
-      this.fsyncedEnd = Math.max(this.fsyncedEnd, target);
+  private async syncRound(): Promise<void> {
+    let target = 0;
+    let truncations = 0;
+    let handle: FileHandle | undefined;
+    await this.io.run(async () => {
+      if (this.failed || this.closing) return;
+      target = this.next;
+      truncations = this.truncations;
+      await this.writeOutLocked();
+      if (this.durable) handle = await this.lastWrittenSegment().writeHandle();
+      else this.syncedEnd = Math.max(this.syncedEnd, target);
+    });
+    if (!handle) return;
+    try {
+      await handle.datasync();
+    } catch (error) {
+      throw this.fail(error);
     }
+    // A truncation during the fdatasync replaced entries below target: it made its own prefix
+    // durable, and entries appended after it were not covered by this fdatasync.
+    if (truncations !== this.truncations) return;
+    this.fsyncedEnd = Math.max(this.fsyncedEnd, target);
     this.syncedEnd = Math.max(this.syncedEnd, target);
   }
 
@@ -709,7 +738,11 @@ export class SegmentedLog {
       const endBytes = segment.activeIndex ? segment.writtenBytes : segment.sizeBytes;
       const endIndex = Math.min(end, segment.endIndex);
       const start = index.startForRel(from - segment.baseIndex);
-      const window = Math.max(FRAME_HEADER_BYTES, Math.min(endBytes - start.position, this.intervalBytes + maxBytes + FRAME_HEADER_BYTES));
+      // One pread usually covers the hop from the index point and the whole answer. A read of a
+      // few entries (a lookup, a Paxos catch-up probe) starts smaller; a larger answer is read
+      // separately below.
+      const probeBytes = maxEntries <= READ_PROBE_ENTRIES_MAX ? Math.min(maxBytes, READ_PROBE_BYTES) : maxBytes;
+      const window = Math.max(FRAME_HEADER_BYTES, Math.min(endBytes - start.position, this.intervalBytes + probeBytes + FRAME_HEADER_BYTES));
       const scanner = new FrameScanner(handle, endBytes, window);
       const position = await this.hop(segment, index, handle, scanner, start, from);
       const first = await scanner.at(position);
@@ -917,10 +950,14 @@ export class SegmentedLog {
   private async restructure(fn: () => Promise<void>): Promise<void> {
     assert(!this.restructuring, "nested restructuring");
     this.restructuring = true;
+    this.truncations++;
     try {
       await fn();
     } finally {
       this.restructuring = false;
+      // Indexes above the new end will be new entries: rounds issued for the old ones cover nothing.
+      this.syncIssuedEnd = Math.min(this.syncIssuedEnd, this.next);
+      this.syncWantedEnd = Math.min(this.syncWantedEnd, this.next);
     }
   }
 
