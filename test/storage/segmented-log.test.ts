@@ -261,6 +261,37 @@ test("truncateSuffix removes the tail durably; appends continue after it", async
   assert.ok((await reopened.read(24))[0].payload.equals(fixedPayload(24, 100)));
 });
 
+test("truncateSuffix while group-commit rounds are in flight: no stale claim, no hang", async (t) => {
+  const log = await SegmentedLog.open(options(tempDir(t)));
+  t.after(() => log.close());
+  append(log, 100, 100);
+  // The first fdatasync (the group-commit round's) is held back 100 ms, so the truncation, which
+  // runs while it is pending, completes first: the round must not then claim entries 50..99.
+  const prototype = await fileHandlePrototype();
+  const original = prototype.datasync;
+  let calls = 0;
+  prototype.datasync = function (this: FileHandle) {
+    const delayMs = calls++ === 0 ? 100 : 0;
+    return new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => original.call(this));
+  };
+  try {
+    const inFlight = [log.sync(), log.sync()];
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the round's fdatasync has started
+    const truncated = log.truncateSuffix(50);
+    await Promise.all([...inFlight, truncated]);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the held-back round completes
+  } finally {
+    prototype.datasync = original;
+  }
+  assert.ok(calls >= 2);
+  assert.equal(log.lastIndex, 49);
+  assert.equal(log.syncedIndex, 49, "a round that overlapped the truncation claims nothing beyond it");
+  append(log, 10, 7);
+  await log.sync();
+  assert.equal(log.syncedIndex, 59);
+  assert.deepEqual((await log.read(50)).map((e) => e.payload.length), Array(10).fill(7), "the new entries, not the truncated ones");
+});
+
 test("compactPrefix moves firstIndex durably, deletes whole segments below, and can jump past the end", async (t) => {
   const dir = tempDir(t);
   const log = await SegmentedLog.open(options(dir, { segmentBytesMax: 2048 }));
