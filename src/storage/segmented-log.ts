@@ -87,6 +87,8 @@ export interface SegmentedLogOptions {
   readBytesDefault?: number;
   /** Closed segments whose sparse indexes stay cached in memory. Default 8. */
   indexCacheSegmentsMax?: number;
+  /** Closed segments whose read handle stays open between reads (file descriptors). Default 8. */
+  readHandlesMax?: number;
   /** Index of the first entry of a brand-new log. Default 0. */
   initialIndex?: number;
 }
@@ -170,6 +172,7 @@ export class SegmentedLog {
   private readonly entryBytesMax: number;
   private readonly readBytesDefault: number;
   private readonly indexCacheSegmentsMax: number;
+  private readonly readHandlesMax: number;
   private readonly initialIndex: number;
 
   private segments: Segment[] = [];
@@ -199,6 +202,7 @@ export class SegmentedLog {
   private syncIssuedEnd = 0;
   private syncWantedEnd = 0;
   private readonly indexCache = new Map<Segment, Promise<SegmentIndex>>();
+  private readonly handleCache = new Set<Segment>();
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown;
   private closing: Promise<void> | undefined;
@@ -221,6 +225,7 @@ export class SegmentedLog {
     this.entryBytesMax = options.entryBytesMax ?? 16 * MiB;
     this.readBytesDefault = options.readBytesDefault ?? MiB;
     this.indexCacheSegmentsMax = options.indexCacheSegmentsMax ?? 8;
+    this.readHandlesMax = options.readHandlesMax ?? 8;
     this.initialIndex = options.initialIndex ?? 0;
     assertLimit(this.segmentBytesMax, "segmentBytesMax", FRAME_HEADER_BYTES, SEGMENT_BYTES_LIMIT);
     assert(this.segmentAgeMsMax > 0, `segmentAgeMsMax ${this.segmentAgeMsMax}`);
@@ -230,6 +235,7 @@ export class SegmentedLog {
     assertLimit(this.entryBytesMax, "entryBytesMax", 0, FRAME_BYTES_LIMIT - FRAME_HEADER_BYTES);
     assertLimit(this.readBytesDefault, "readBytesDefault", 1, 2 ** 31);
     assertLimit(this.indexCacheSegmentsMax, "indexCacheSegmentsMax", 0, 1 << 20);
+    assertLimit(this.readHandlesMax, "readHandlesMax", 0, 1 << 16);
     assertLimit(this.initialIndex, "initialIndex", 0, Number.MAX_SAFE_INTEGER);
   }
 
@@ -834,11 +840,26 @@ export class SegmentedLog {
   }
 
   private async acquire(segment: Segment, index: number): Promise<FileHandle> {
+    let handle: FileHandle;
     try {
-      return await segment.acquire();
+      handle = await segment.acquire();
     } catch (error) {
       if (isNotFound(error) && segment.deleted) throw new IndexCompactedError(index, this.firstIndex);
       throw error;
+    }
+    if (!segment.activeIndex) this.keepHandleOpen(segment);
+    return handle;
+  }
+
+  /** LRU of closed segments whose read handle stays open between reads (readHandlesMax). */
+  private keepHandleOpen(segment: Segment): void {
+    this.handleCache.delete(segment);
+    this.handleCache.add(segment);
+    segment.setCached(true);
+    while (this.handleCache.size > this.readHandlesMax) {
+      const oldest = this.handleCache.values().next().value!;
+      this.handleCache.delete(oldest);
+      oldest.setCached(false); // closes now if idle, else when its last reader releases it
     }
   }
 
@@ -969,6 +990,8 @@ export class SegmentedLog {
     if ((removedOffsetIndex || removedTimeIndex) && this.durable) await fsyncDirectory(this.dir);
     if (!target.activeIndex) {
       this.indexCache.delete(target);
+      this.handleCache.delete(target);
+      target.setCached(false);
       target.activate(await open(target.logPath, "r+"), index);
     }
     const handle = await target.writeHandle();
@@ -1040,6 +1063,7 @@ export class SegmentedLog {
     for (const segment of doomed) {
       segment.markDeleted();
       this.indexCache.delete(segment);
+      this.handleCache.delete(segment);
       this.segments.splice(this.segments.indexOf(segment), 1);
       await unlinkIfExists(segment.logPath);
       await unlinkIfExists(segment.indexPath);

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { open, type FileHandle } from "node:fs/promises";
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { SegmentedLog, type SegmentedLogOptions } from "../../src/storage/segmented-log.js";
@@ -416,6 +416,25 @@ test("bounded memory: reading a log much larger than the read budget keeps littl
   t.diagnostic(`read ${(log.sizeBytes / 2 ** 20).toFixed(0)} MiB; external memory above baseline at most ${(peak / 2 ** 20).toFixed(1)} MiB`);
   // Loading the log would hold >= 64 MiB; reads with a 1 MiB budget hold about one read buffer.
   assert.ok(peak < 20 * 1024 * 1024, `reading held ${peak} bytes`);
+});
+
+test("file descriptors stay bounded: reading every segment keeps at most readHandlesMax read handles", async (t) => {
+  const dir = tempDir(t);
+  const log = await SegmentedLog.open(options(dir, { segmentBytesMax: 4096, readHandlesMax: 3 }));
+  t.after(() => log.close());
+  append(log, 400, 200);
+  await log.sync();
+  assert.ok(log.segmentCount > 20);
+  const segmentFds = (): number => readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+    } catch {
+      return false;
+    }
+  }).length;
+  for (let index = 0; index < 400; index += 7) await log.read(index, { maxEntries: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 20)); // evicted handles close asynchronously
+  assert.ok(segmentFds() <= 3 + 1, `${segmentFds()} descriptors open on ${log.segmentCount} segments`);
 });
 
 test("the storage fsync policy strings are exactly node/config's FsyncPolicy", () => {
