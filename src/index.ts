@@ -1,3 +1,3 @@
 // synod's public API.
-export { startNode, type StartNodeOptions, type SynodNode } from "./synod.js";
+export { startNode, startTestCluster, type StartNodeOptions, type SynodNode, type TestCluster, type TestClusterOptions } from "./synod.js";
 export { resolveConfig, defaultConfig, type NodeConfig, type FsyncPolicy } from "./node/config.js";

@@ -19,7 +19,7 @@ async function start(flags: Record<string, string | undefined>): Promise<void> {
   }
   const config = resolveConfig({ flags: byKey, configFile: flags.config });
   const logger = createLogger({ level: config.logLevel as never });
-  const node = await startNode({ ...config, logger });
+  const node = await startNode({ ...config, logger, onFatal: "exit" });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -25,6 +25,18 @@ export interface NodeConfig {
   fsync: FsyncPolicy;
   /** pino log level. Default info. */
   logLevel: string;
+  /** Create a topic on first use (Metadata / Produce). Default true. */
+  autoCreateTopics: boolean;
+  /** Partitions of an auto-created topic (Kafka's num.partitions). Default 1. */
+  defaultPartitions: number;
+  /** Replicas per partition; -1 means min(3, nodes). Default -1. */
+  defaultReplicationFactor: number;
+  /** SASL/PLAIN users as "user:password,user2:password2"; empty = no authentication. */
+  kafkaSaslUsers: string;
+  /** group.initial.rebalance.delay.ms. Default 3000 (Kafka's); startTestCluster uses 0. */
+  groupInitialRebalanceDelayMs: number;
+  /** Milliseconds per consensus tick (elections after 10–20 ticks). Default 50. */
+  tickMs: number;
 }
 
 interface Setting<K extends keyof NodeConfig> {
@@ -57,6 +69,27 @@ export function parseFsyncPolicy(raw: string): FsyncPolicy {
 
 const identity = (raw: string): string => raw;
 
+function parseBoolean(raw: string): boolean {
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new Error(`invalid boolean: ${raw}`);
+}
+
+function parseInteger(min: number) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < min) throw new Error(`invalid integer (>= ${min}): ${raw}`);
+    return value;
+  };
+}
+
+function parseUsers(raw: string): string {
+  for (const pair of raw.split(",").filter((p) => p !== "")) {
+    if (!/^[^:]+:.+$/.test(pair)) throw new Error(`invalid SASL user entry (expected user:password): ${pair}`);
+  }
+  return raw;
+}
+
 export const SETTINGS = [
   { key: "nodeId", flag: "--node-id <id>", env: "SYNOD_NODE_ID", description: "this node's id", defaultValue: 1, parse: parsePositiveInt },
   { key: "dataDir", flag: "--data-dir <dir>", env: "SYNOD_DATA_DIR", description: "directory for durable state", defaultValue: "./synod-data", parse: identity },
@@ -67,6 +100,12 @@ export const SETTINGS = [
   { key: "advertisedHost", flag: "--advertised-host <host>", env: "SYNOD_ADVERTISED_HOST", description: "host name clients are told to connect to", defaultValue: undefined, parse: identity },
   { key: "fsync", flag: "--fsync <policy>", env: "SYNOD_FSYNC", description: "always | interval:<ms> | never", defaultValue: "always", parse: parseFsyncPolicy },
   { key: "logLevel", flag: "--log-level <level>", env: "SYNOD_LOG_LEVEL", description: "log level (trace..fatal, silent)", defaultValue: "info", parse: identity },
+  { key: "autoCreateTopics", flag: "--auto-create-topics <bool>", env: "SYNOD_AUTO_CREATE_TOPICS", description: "create topics on first use", defaultValue: true, parse: parseBoolean },
+  { key: "defaultPartitions", flag: "--default-partitions <n>", env: "SYNOD_DEFAULT_PARTITIONS", description: "partitions of an auto-created topic", defaultValue: 1, parse: parseInteger(1) },
+  { key: "defaultReplicationFactor", flag: "--default-replication-factor <n>", env: "SYNOD_DEFAULT_REPLICATION_FACTOR", description: "replicas per partition (-1: min(3, nodes))", defaultValue: -1, parse: parseInteger(-1) },
+  { key: "kafkaSaslUsers", flag: "--kafka-sasl-users <list>", env: "SYNOD_KAFKA_SASL_USERS", description: "SASL/PLAIN users user:password,... (empty: no auth)", defaultValue: "", parse: parseUsers },
+  { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms <ms>", env: "SYNOD_GROUP_INITIAL_REBALANCE_DELAY_MS", description: "wait for more members before a group's first generation", defaultValue: 3000, parse: parseInteger(0) },
+  { key: "tickMs", flag: "--tick-ms <ms>", env: "SYNOD_TICK_MS", description: "consensus tick (heartbeats every 2, elections after 10-20)", defaultValue: 50, parse: parseInteger(1) },
 ] as const satisfies ReadonlyArray<Setting<keyof NodeConfig>>;
 
 export function defaultConfig(): NodeConfig {

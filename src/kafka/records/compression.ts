@@ -5,15 +5,27 @@
 // knows or bounds the output size before allocating it and fails with DECOMPRESSED_TOO_LARGE past
 // the caller's limit, so a small hostile payload cannot make the broker allocate gigabytes.
 import { gunzipSync, gzipSync } from "node:zlib";
-import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from "snappy";
-import { compressFrameSync as lz4CompressFrame, decompressFrameSync as lz4DecompressFrame } from "lz4-napi";
-import { compress as zstdCompress } from "zstd-napi";
 import { createRequire } from "node:module";
 import { RecordBatchError } from "./errors.js";
 
-// zstd-napi's low-level binding (streaming decompression, frame content size) is a CommonJS module
-// whose exports ESM cannot see statically; load it through require.
-const zstdBinding = createRequire(import.meta.url)("zstd-napi/binding.js") as typeof import("zstd-napi/binding.js");
+// The native codecs are loaded on first use, not at import: together they cost a noticeable part
+// of a node's cold start, and most workloads use one codec or none. zstd-napi's low-level binding
+// (streaming decompression, frame content size) is a CommonJS module whose exports ESM cannot see
+// statically, so every codec goes through require.
+const require = createRequire(import.meta.url);
+let snappyModule: typeof import("snappy") | undefined;
+let lz4Module: typeof import("lz4-napi") | undefined;
+let zstdModule: typeof import("zstd-napi") | undefined;
+let zstdBindingModule: typeof import("zstd-napi/binding.js") | undefined;
+const snappy = (): typeof import("snappy") => (snappyModule ??= require("snappy") as typeof import("snappy"));
+const lz4 = (): typeof import("lz4-napi") => (lz4Module ??= require("lz4-napi") as typeof import("lz4-napi"));
+const zstd = (): typeof import("zstd-napi") => (zstdModule ??= require("zstd-napi") as typeof import("zstd-napi"));
+const snappyCompress = (data: Buffer): Buffer => snappy().compressSync(data);
+const snappyUncompress = (data: Buffer, options?: { asBuffer: true }): Buffer => snappy().uncompressSync(data, options) as Buffer;
+const lz4CompressFrame = (data: Buffer): Buffer => lz4().compressFrameSync(data);
+const lz4DecompressFrame = (data: Buffer): Buffer => lz4().decompressFrameSync(data);
+const zstdCompress = (data: Buffer, parameters?: Parameters<typeof import("zstd-napi").compress>[1]): Buffer => zstd().compress(data, parameters);
+const zstdBinding = (): typeof import("zstd-napi/binding.js") => (zstdBindingModule ??= require("zstd-napi/binding.js") as typeof import("zstd-napi/binding.js"));
 
 /** The codec in bits 0-2 of a batch's attributes. */
 export const Compression = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } as const;
@@ -211,12 +223,12 @@ const ZSTD_CHUNK_BYTES = 128 * 1024;
 
 /** Streams zstd output chunk by chunk and stops as soon as it passes the limit. */
 function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
-  const dctx = new zstdBinding.DCtx();
+  const dctx = new (zstdBinding().DCtx)();
   const chunks: Buffer[] = [];
   let total = 0;
   let input = data;
   try {
-    const declared = zstdBinding.getFrameContentSize(data);
+    const declared = zstdBinding().getFrameContentSize(data);
     if (declared !== null && declared > maxBytes) tooLarge("zstd", declared, maxBytes);
     let lastHint = 1;
     while (input.length > 0 || lastHint !== 0) {

@@ -1,0 +1,261 @@
+// Commands of the coordination group: what a ZooKeeper front-end proposes and every replica
+// applies. A command carries everything that is not deterministic — the leader-stamped wall time,
+// the session, the identities of the requesting connection (ACLs are checked at apply time, so a
+// concurrent setACL cannot race a check done earlier) — plus the requested op(s). The binary
+// codec is compact and bounded; decoding is a trust boundary like any other (CoordDecodeError),
+// because a replica must survive a corrupt entry deterministically rather than crash-loop.
+//
+// Layout (big-endian): u8 format, u8 kind, u64 wallTimeMs, i64 sessionId, u32 identity count +
+// (scheme, id) strings, then the kind's payload. Strings are u32 length + UTF-8, data is i32
+// length (-1 = null) + bytes.
+import { assert } from "../util/assert.js";
+import { ByteReader, ByteWriter, CoordDecodeError } from "./binary.js";
+import type { Acl, Identity } from "./types.js";
+
+const FORMAT = 1;
+
+/** Op codes of the write ops a command can carry: ZooKeeper's own numbers (`ZooDefs.OpCode`). */
+export const CoordOp = {
+  create: 1,
+  delete: 2,
+  setData: 5,
+  setACL: 7,
+  check: 13,
+  create2: 15,
+  createContainer: 19,
+  createTTL: 21,
+} as const;
+export type CoordOpCode = (typeof CoordOp)[keyof typeof CoordOp];
+export type CreateOpCode = typeof CoordOp.create | typeof CoordOp.create2 | typeof CoordOp.createContainer | typeof CoordOp.createTTL;
+
+/** A write op. `flags` are ZooKeeper's create flags 0–6; `ttl` is -1 unless the op is createTTL (asserted when encoding). */
+export type WriteOp =
+  | { type: CreateOpCode; path: string; data: Uint8Array | null; acl: Acl[]; flags: number; ttl: bigint }
+  | { type: typeof CoordOp.delete; path: string; version: number }
+  | { type: typeof CoordOp.setData; path: string; data: Uint8Array | null; version: number }
+  | { type: typeof CoordOp.setACL; path: string; acl: Acl[]; version: number }
+  | { type: typeof CoordOp.check; path: string; version: number };
+
+/** The op kinds allowed inside a multi (as in ZooKeeper: no setACL). */
+export type MultiWriteOp = Exclude<WriteOp, { type: typeof CoordOp.setACL }>;
+
+export type CommandBody =
+  /** One write op (create*, delete, setData, setACL, or a stand-alone check). */
+  | { kind: "op"; op: WriteOp }
+  /** All-or-nothing ops sharing one zxid. */
+  | { kind: "multi"; ops: MultiWriteOp[] }
+  /** Registers `sessionId` (chosen by the proposer) with its negotiated timeout. */
+  | { kind: "createSession"; timeoutMs: number }
+  /** Closes `sessionId`: its ephemerals go atomically, in this command's zxid. */
+  | { kind: "closeSession" }
+  /** Leader's container/TTL cleanup: deletes each path whose expiry condition still holds at apply time. */
+  | { kind: "expire"; paths: string[]; containerNeverUsedMsMax: number }
+  /** A barrier for sync(): applies nothing, answers when everything before it has applied. */
+  | { kind: "sync" };
+
+export interface Command {
+  /** Wall-clock ms stamped by the proposing leader: ctime/mtime and expiry decisions. */
+  wallTimeMs: number;
+  /** The requesting session; 0n for system commands (expire). */
+  sessionId: bigint;
+  /** The connection's identities: ("ip", addr) always, plus digest/super ids from addAuth. */
+  identities: Identity[];
+  body: CommandBody;
+}
+
+/** Decoding limits. The command's own size (bounded by the Paxos entry limit) bounds everything; these are sanity caps on counts. */
+export const COMMAND_LIMITS = {
+  identitiesMax: 1024,
+  aclEntriesMax: 65_536,
+  multiOpsMax: 1_000_000,
+  expirePathsMax: 1_000_000,
+  stringBytesMax: 64 * 1024 * 1024,
+  dataBytesMax: 1024 * 1024 * 1024,
+} as const;
+
+const scratch = new ByteWriter(4096);
+
+const KIND_CODES = { op: 1, multi: 2, createSession: 3, closeSession: 4, expire: 5, sync: 6 } as const;
+
+function writeAcl(w: ByteWriter, acl: readonly Acl[]): void {
+  w.u32(acl.length);
+  for (const entry of acl) {
+    w.i32(entry.perms);
+    w.string(entry.id.scheme);
+    w.string(entry.id.id);
+  }
+}
+
+function readAcl(r: ByteReader): Acl[] {
+  const count = r.count(12, COMMAND_LIMITS.aclEntriesMax, "ACL");
+  const acl: Acl[] = [];
+  for (let i = 0; i < count; i++) {
+    const perms = r.i32();
+    const scheme = r.string(COMMAND_LIMITS.stringBytesMax);
+    const id = r.string(COMMAND_LIMITS.stringBytesMax);
+    acl.push({ perms, id: { scheme, id } });
+  }
+  return acl;
+}
+
+function writeOp(w: ByteWriter, op: WriteOp): void {
+  w.u8(op.type);
+  w.string(op.path);
+  switch (op.type) {
+    case CoordOp.create:
+    case CoordOp.create2:
+    case CoordOp.createContainer:
+    case CoordOp.createTTL:
+      w.bytesOrNull(op.data);
+      writeAcl(w, op.acl);
+      w.i32(op.flags);
+      // Only createTTL carries a ttl; the other creates have -1 implicitly.
+      if (op.type === CoordOp.createTTL) w.i64(op.ttl);
+      else assert(op.ttl === -1n, "only createTTL carries a ttl");
+      break;
+    case CoordOp.delete:
+    case CoordOp.check:
+      w.i32(op.version);
+      break;
+    case CoordOp.setData:
+      w.bytesOrNull(op.data);
+      w.i32(op.version);
+      break;
+    case CoordOp.setACL:
+      writeAcl(w, op.acl);
+      w.i32(op.version);
+      break;
+  }
+}
+
+function readOp(r: ByteReader): WriteOp {
+  const at = r.position;
+  const type = r.u8();
+  const path = r.string(COMMAND_LIMITS.stringBytesMax);
+  switch (type) {
+    case CoordOp.create:
+    case CoordOp.create2:
+    case CoordOp.createContainer:
+    case CoordOp.createTTL: {
+      const data = r.bytesOrNull(COMMAND_LIMITS.dataBytesMax);
+      const acl = readAcl(r);
+      const flags = r.i32();
+      const ttl = type === CoordOp.createTTL ? r.i64() : -1n;
+      return { type, path, data, acl, flags, ttl };
+    }
+    case CoordOp.delete:
+    case CoordOp.check:
+      return { type, path, version: r.i32() };
+    case CoordOp.setData: {
+      const data = r.bytesOrNull(COMMAND_LIMITS.dataBytesMax);
+      return { type, path, data, version: r.i32() };
+    }
+    case CoordOp.setACL: {
+      const acl = readAcl(r);
+      return { type, path, acl, version: r.i32() };
+    }
+    default:
+      throw new CoordDecodeError(`unknown op type ${type}`, at);
+  }
+}
+
+/**
+ * Encodes a command. `allocate` makes the output array (default: a fresh Uint8Array); the
+ * ZooKeeper front-end can pass Buffer.allocUnsafe, since commands are short-lived.
+ */
+export function encodeCommand(command: Command, allocate?: (size: number) => Uint8Array): Uint8Array {
+  assert(command.identities.length <= COMMAND_LIMITS.identitiesMax, "too many identities for one command");
+  // One scratch writer for all encodes (encoding is synchronous and not re-entrant); the result is
+  // an exactly-sized copy, so the scratch buffer is never shared with a caller.
+  const w = scratch;
+  w.reset();
+  w.u8(FORMAT);
+  w.u8(KIND_CODES[command.body.kind]);
+  w.safeInt(command.wallTimeMs);
+  w.i64(command.sessionId);
+  w.u32(command.identities.length);
+  for (const identity of command.identities) {
+    w.string(identity.scheme);
+    w.string(identity.id);
+  }
+  const body = command.body;
+  switch (body.kind) {
+    case "op":
+      writeOp(w, body.op);
+      break;
+    case "multi":
+      assert(body.ops.length <= COMMAND_LIMITS.multiOpsMax, "too many ops for one multi");
+      w.u32(body.ops.length);
+      for (const op of body.ops) {
+        assert((op as WriteOp).type !== CoordOp.setACL, "setACL is not allowed in a multi");
+        writeOp(w, op);
+      }
+      break;
+    case "createSession":
+      w.i32(body.timeoutMs);
+      break;
+    case "expire":
+      assert(body.paths.length <= COMMAND_LIMITS.expirePathsMax, "too many paths for one expire command");
+      w.u32(body.paths.length);
+      for (const path of body.paths) w.string(path);
+      w.safeInt(body.containerNeverUsedMsMax);
+      break;
+    case "closeSession":
+    case "sync":
+      break;
+  }
+  return w.finish(allocate);
+}
+
+function readBody(r: ByteReader, kind: number, at: number): CommandBody {
+  switch (kind) {
+    case KIND_CODES.op:
+      return { kind: "op", op: readOp(r) };
+    case KIND_CODES.multi: {
+      const count = r.count(9, COMMAND_LIMITS.multiOpsMax, "multi op");
+      const ops: MultiWriteOp[] = [];
+      for (let i = 0; i < count; i++) {
+        const opAt = r.position;
+        const op = readOp(r);
+        if (op.type === CoordOp.setACL) throw new CoordDecodeError("setACL inside a multi", opAt);
+        ops.push(op);
+      }
+      return { kind: "multi", ops };
+    }
+    case KIND_CODES.createSession:
+      return { kind: "createSession", timeoutMs: r.i32() };
+    case KIND_CODES.closeSession:
+      return { kind: "closeSession" };
+    case KIND_CODES.expire: {
+      const count = r.count(4, COMMAND_LIMITS.expirePathsMax, "expire path");
+      const paths: string[] = [];
+      for (let i = 0; i < count; i++) paths.push(r.string(COMMAND_LIMITS.stringBytesMax));
+      return { kind: "expire", paths, containerNeverUsedMsMax: r.safeInt() };
+    }
+    case KIND_CODES.sync:
+      return { kind: "sync" };
+    default:
+      throw new CoordDecodeError(`unknown command kind ${kind}`, at);
+  }
+}
+
+/** Decodes a command; CoordDecodeError on anything malformed (including trailing bytes). */
+export function decodeCommand(bytes: Uint8Array): Command {
+  const r = new ByteReader(bytes);
+  const format = r.u8();
+  if (format !== FORMAT) throw new CoordDecodeError(`unknown command format ${format}`, 0);
+  const kindAt = r.position;
+  const kind = r.u8();
+  const wallTimeMs = r.safeInt();
+  const sessionId = r.i64();
+  const identityCount = r.count(8, COMMAND_LIMITS.identitiesMax, "identity");
+  const identities: Identity[] = [];
+  for (let i = 0; i < identityCount; i++) {
+    const scheme = r.string(COMMAND_LIMITS.stringBytesMax);
+    const id = r.string(COMMAND_LIMITS.stringBytesMax);
+    identities.push({ scheme, id });
+  }
+  const body = readBody(r, kind, kindAt);
+  r.expectEnd("command");
+  return { wallTimeMs, sessionId, identities, body };
+}

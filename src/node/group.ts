@@ -1,0 +1,519 @@
+// One Multi-Paxos group hosted by this node: the pure replica (src/paxos/), its durable state in
+// the storage engine (log, hard-state record, snapshots), and the state machine it feeds. This is
+// the driver loop of the Ready contract (src/paxos/ready.ts):
+//
+//   rd = replica.ready()
+//   send rd.messages (they need no local persistence)
+//   apply rd.committed, serve rd.reads, answer rd.loads
+//   persist rd.persist: hard state (durable first), truncate, append, fsync when syncRequired
+//   send replica.advance(rd)   ← promises and accepts leave only after the fsync
+//
+// While one Ready is being persisted, new proposals accumulate inside the replica, so the next
+// Ready carries them all: many proposals share one fsync (group commit) without any timer.
+import { assert } from "../util/assert.js";
+import type { Clock } from "../util/clock.js";
+import type { Logger } from "../util/logger.js";
+import type { Random } from "../util/random.js";
+import type { LogPosition, StateMachine } from "../util/state-machine.js";
+import {
+  Replica,
+  bootstrapState,
+  decodeBatch,
+  decodeHardState,
+  decodeLogEntry,
+  decodeMessage,
+  decodeSnapshotMeta,
+  encodeHardState,
+  encodeLogEntry,
+  encodeMessage,
+  encodeSnapshotMeta,
+  EntryKind,
+  replicaId,
+  type DurableState,
+  type LogEntry,
+  type Message,
+  type Ready,
+  type ReplicaOptions,
+  type ReplicaStatus,
+  type Role,
+} from "../paxos/index.js";
+import { SegmentedLog } from "../storage/segmented-log.js";
+import { MetaStore } from "../storage/meta-store.js";
+import { SnapshotStore } from "../storage/snapshot-store.js";
+import type { StorageFsyncPolicy } from "../storage/fsync-policy.js";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
+export type ProposeOutcome<R> =
+  | { ok: true; result: R; slot: number }
+  | { ok: false; reason: "notLeader" | "backpressure" | "tooLarge" | "leadershipLost" | "closed"; leaderId?: number };
+
+export interface GroupOptions<R> {
+  groupId: string;
+  nodeId: number;
+  /** Directory of this group's durable state. */
+  dir: string;
+  /** Voters when the group is created for the first time (ignored once it has durable state). */
+  initialVoters: readonly number[];
+  stateMachine: StateMachine<R>;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  fsync: StorageFsyncPolicy;
+  /** Sends an encoded Paxos message to a peer of this group (the transport adds the group id). */
+  send(to: number, message: Uint8Array): void;
+  /**
+   * Storage index fields of an entry from its commands (empty for no-ops and config entries):
+   * Kafka uses the first offset and max timestamp of the batches.
+   */
+  entryIndexFields?(commands: readonly Uint8Array[]): { key?: number; timestamp: number };
+  replica?: Omit<ReplicaOptions, "id" | "random">;
+  /** Take a state-machine snapshot after this many applied bytes (default 64 MiB). */
+  snapshotEveryBytes?: number;
+  /**
+   * Whether the log is compacted behind snapshots. False for Kafka partitions, whose log is the
+   * data users read and is trimmed by retention instead.
+   */
+  compactBehindSnapshots?: boolean;
+  /** Entries kept behind a snapshot for lagging followers when compacting (default 10,000). */
+  trailingEntries?: number;
+  segmentBytesMax?: number;
+  /** Called once if the group hits a storage failure it cannot continue after (e.g. fsync). */
+  onFatal?(error: Error): void;
+}
+
+/** The commands of a log entry (none for no-ops and config entries). */
+export function entryCommands(entry: LogEntry): Uint8Array[] {
+  return entry.kind === EntryKind.commands ? decodeBatch(entry.data).map((c) => c.data) : [];
+}
+
+/**
+ * The commands of an entry as stored in a group's log (a storage payload): readers that go
+ * straight to the log, such as Kafka fetch, use this instead of the consensus codec.
+ */
+export function storedCommands(payload: Uint8Array): { slot: number; commands: Uint8Array[] } {
+  const entry = decodeLogEntry(payload);
+  return { slot: entry.slot, commands: entryCommands(entry) };
+}
+
+interface Waiter<R> {
+  resolve(outcome: ProposeOutcome<R>): void;
+}
+
+interface ReadWaiter {
+  resolve(ok: boolean): void;
+}
+
+const HARD_STATE_NAME = "hard-state";
+/** The storage write buffer of a group's log: above the largest entry (8 MiB Kafka produces). */
+const WRITE_BUFFER_BYTES = 32 * 2 ** 20;
+
+export class ReplicatedGroup<R> {
+  readonly groupId: string;
+  private readonly replica: Replica;
+  private readonly waiters = new Map<string, Waiter<R>>();
+  private readonly readWaiters = new Map<number, ReadWaiter>();
+  /** Reads confirmed by the leader but waiting for apply to reach their slot. */
+  private readonly readsAwaitingApply: Array<{ slot: number; waiter: ReadWaiter }> = [];
+  private nextReadId = 1;
+  private pumping = false;
+  private pumpAgain = false;
+  private closed = false;
+  private failed: Error | undefined;
+  private appliedSlotValue: number;
+  private appliedBytesSinceSnapshot = 0;
+  private snapshotting = false;
+  private readonly snapshotWaiters: Array<() => void> = [];
+  private roleValue: Role = "follower";
+  private leaderIdValue: number | undefined;
+  private lastKey = Number.MIN_SAFE_INTEGER;
+  private readonly appliedListeners = new Set<(slot: number) => void>();
+  private readonly roleListeners = new Set<(role: Role, leaderId: number | undefined) => void>();
+
+  private constructor(
+    private readonly options: GroupOptions<R>,
+    private readonly log: SegmentedLog,
+    private readonly hardStateStore: MetaStore,
+    private readonly snapshots: SnapshotStore,
+    durable: DurableState,
+  ) {
+    this.groupId = options.groupId;
+    this.appliedSlotValue = durable.appliedSlot;
+    this.replica = new Replica({ ...options.replica, id: replicaId(options.nodeId), random: options.random }, durable);
+  }
+
+  /** Opens (or creates) the group's storage, restores the newest snapshot, builds the replica. */
+  static async open<R>(options: GroupOptions<R>): Promise<ReplicatedGroup<R>> {
+    await mkdir(options.dir, { recursive: true });
+    const logger = options.logger.child({ group: options.groupId });
+    const log = await SegmentedLog.open({
+      dir: join(options.dir, "log"),
+      clock: options.clock,
+      logger,
+      fsync: options.fsync,
+      initialIndex: 1,
+      segmentBytesMax: options.segmentBytesMax,
+      writeBufferBytesMax: WRITE_BUFFER_BYTES,
+      entryBytesMax: WRITE_BUFFER_BYTES / 2,
+    });
+    const hardStateStore = await MetaStore.open({ dir: options.dir, name: HARD_STATE_NAME });
+    await mkdir(join(options.dir, "snapshots"), { recursive: true });
+    const snapshots = await SnapshotStore.open({ dir: join(options.dir, "snapshots"), logger });
+    const durable = await ReplicatedGroup.loadDurableState(options, log, hardStateStore, snapshots, logger);
+    const group = new ReplicatedGroup(options, log, hardStateStore, snapshots, durable);
+    await group.refreshLastKey();
+    logger.info({ appliedSlot: durable.appliedSlot, lastSlot: durable.lastSlot, firstSlot: durable.logFirstSlot }, "group opened");
+    return group;
+  }
+
+  private static async loadDurableState<R>(
+    options: GroupOptions<R>,
+    log: SegmentedLog,
+    hardStateStore: MetaStore,
+    snapshots: SnapshotStore,
+    logger: Logger,
+  ): Promise<DurableState> {
+    const fresh = bootstrapState({ voters: options.initialVoters.map((id) => replicaId(id)), learners: [] });
+    const hardState = hardStateStore.record ? decodeHardState(hardStateStore.record) : fresh.hardState;
+    const snapshot = await snapshots.loadLatest();
+    let snapshotMeta = fresh.snapshot;
+    let appliedSlot = 0;
+    if (snapshot) {
+      snapshotMeta = decodeSnapshotMeta(snapshot.meta);
+      options.stateMachine.restore(snapshot.data);
+      appliedSlot = snapshotMeta.slot;
+      logger.info({ slot: snapshotMeta.slot }, "restored state machine snapshot");
+    }
+    const lastSlot = Math.max(log.lastIndex, snapshotMeta.slot);
+    // The replica needs the tail above what is applied (it re-learns the commit and re-applies).
+    const tail: LogEntry[] = [];
+    let lostFromSlot: number | undefined;
+    const from = Math.max(appliedSlot + 1, log.firstIndex);
+    let next = from;
+    while (next <= log.lastIndex) {
+      let entries;
+      try {
+        entries = await log.read(next, { maxBytes: 16 * 2 ** 20 });
+      } catch (error) {
+        logger.error({ slot: next, err: error }, "corrupt entry in the durable log; rejoining as a non-voter until caught up");
+        lostFromSlot = next;
+        break;
+      }
+      for (const e of entries) tail.push(decodeLogEntry(e.payload));
+      next = entries[entries.length - 1].index + 1;
+    }
+    const durable: DurableState = {
+      hardState,
+      snapshot: snapshotMeta,
+      logFirstSlot: Math.max(log.firstIndex, snapshotMeta.slot + 1),
+      lastSlot: lostFromSlot !== undefined ? Math.max(lostFromSlot - 1, snapshotMeta.slot) : lastSlot,
+      tail,
+      memberships: [],
+      appliedSlot,
+      ...(lostFromSlot !== undefined ? { lostFromSlot } : {}),
+    };
+    return durable;
+  }
+
+  get role(): Role {
+    return this.roleValue;
+  }
+
+  get leaderId(): number | undefined {
+    return this.leaderIdValue;
+  }
+
+  get appliedSlot(): number {
+    return this.appliedSlotValue;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  status(): ReplicaStatus {
+    return this.replica.status();
+  }
+
+  /** Leader of this group, having committed an entry in its own ballot: may serve reads and writes. */
+  get isLeaderReady(): boolean {
+    const status = this.replica.status();
+    return status.role === "leader" && status.committedInBallot && this.appliedSlotValue >= status.commitSlot;
+  }
+
+  get stateMachine(): StateMachine<R> {
+    return this.options.stateMachine;
+  }
+
+  /** The storage log (read-only use: Kafka fetch reads committed entries straight from it). */
+  get storage(): SegmentedLog {
+    return this.log;
+  }
+
+  onApplied(listener: (slot: number) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  onRoleChange(listener: (role: Role, leaderId: number | undefined) => void): () => void {
+    this.roleListeners.add(listener);
+    return () => this.roleListeners.delete(listener);
+  }
+
+  /** Proposes a command; resolves once it is chosen, durable at a majority, and applied here. */
+  propose(data: Uint8Array): Promise<ProposeOutcome<R>> {
+    if (this.closed || this.failed) return Promise.resolve({ ok: false, reason: "closed" });
+    const result = this.replica.propose({ data });
+    switch (result.kind) {
+      case "ok":
+        this.schedule();
+        return new Promise((resolve) => this.waiters.set(`${result.slot}:${result.index}`, { resolve }));
+      case "notLeader":
+        return Promise.resolve({ ok: false, reason: "notLeader", leaderId: result.leaderHint });
+      case "backpressure":
+        return Promise.resolve({ ok: false, reason: "backpressure" });
+      case "tooLarge":
+        return Promise.resolve({ ok: false, reason: "tooLarge" });
+    }
+  }
+
+  /**
+   * A linearizable read barrier (read index): resolves true once this node, as leader, has
+   * confirmed its leadership with a quorum and applied everything committed before the call.
+   */
+  readBarrier(): Promise<boolean> {
+    if (this.closed || this.failed) return Promise.resolve(false);
+    const requestId = this.nextReadId++;
+    const result = this.replica.readIndex(requestId);
+    if (result.kind !== "pending") return Promise.resolve(false);
+    this.schedule();
+    return new Promise((resolve) => this.readWaiters.set(requestId, { resolve }));
+  }
+
+  /** Starts an election now (a single-voter group uses it to lead at once on start). */
+  campaign(): void {
+    this.replica.campaignNow();
+    this.schedule();
+  }
+
+  tick(): void {
+    if (this.closed || this.failed) return;
+    this.replica.tick();
+    this.schedule();
+  }
+
+  /** A message from a peer (bytes as the peer's group sent them). */
+  receive(bytes: Uint8Array): void {
+    if (this.closed || this.failed) return;
+    let message: Message;
+    try {
+      message = decodeMessage(bytes);
+    } catch (error) {
+      this.options.logger.warn({ group: this.groupId, err: error }, "undecodable Paxos message dropped");
+      return;
+    }
+    this.replica.step(message);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    setImmediate(() => void this.pump());
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      do {
+        this.pumpAgain = false;
+        for (let rd = this.replica.ready(); rd !== undefined && !this.closed; rd = this.replica.ready()) {
+          await this.handleReady(rd);
+        }
+      } while (this.pumpAgain && !this.closed);
+    } catch (error) {
+      this.fail(error as Error);
+    } finally {
+      this.pumping = false;
+    }
+    if (this.pumpAgain && !this.closed && !this.failed) this.schedule();
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.leaderId);
+    this.sendAll(rd.messages);
+    this.applyCommitted(rd.committed);
+    for (const read of rd.reads) this.onReadState(read.requestId, read.outcome === "ok" ? read.slot : undefined);
+    for (const load of rd.loads) void this.serveLoad(load.fromSlot, load.toSlot, load.bytesMax);
+    await this.persist(rd);
+    this.sendAll(this.replica.advance(rd));
+    this.maybeSnapshot();
+  }
+
+  /** The storage key of the log's last entry: new entries without a key of their own repeat it. */
+  private async refreshLastKey(): Promise<void> {
+    this.lastKey = this.options.entryIndexFields ? 0 : Number.MIN_SAFE_INTEGER;
+    if (this.log.lastIndex >= this.log.firstIndex) {
+      const [last] = await this.log.read(this.log.lastIndex, { maxEntries: 1 });
+      if (last) this.lastKey = last.key;
+    }
+  }
+
+  private async persist(rd: Ready): Promise<void> {
+    const { hardState, truncateFromSlot, entries, syncRequired } = rd.persist;
+    if (hardState) await this.hardStateStore.write(encodeHardState(hardState));
+    if (truncateFromSlot !== undefined && truncateFromSlot <= this.log.lastIndex) {
+      await this.log.truncateSuffix(truncateFromSlot);
+      await this.refreshLastKey();
+    }
+    for (const entry of entries) {
+      assert(entry.slot === this.log.lastIndex + 1 || this.log.lastIndex < this.log.firstIndex, `entry ${entry.slot} does not follow ${this.log.lastIndex}`);
+      const fields = this.options.entryIndexFields?.(entryCommands(entry)) ?? { timestamp: 0 };
+      // Keys must not decrease in storage; an entry without a key (no-op, skipped batch) repeats the last.
+      const key = Math.max(this.lastKey, fields.key ?? this.lastKey);
+      this.lastKey = key;
+      const payload = encodeLogEntry(entry);
+      // The storage write buffer is bounded: hand what is buffered to the OS before it fills.
+      if (this.log.bufferedBytes + payload.length + 64 > WRITE_BUFFER_BYTES) await this.log.flush();
+      this.log.append({ timestamp: fields.timestamp, key: key === Number.MIN_SAFE_INTEGER ? undefined : key, payload });
+    }
+    if (syncRequired || entries.length > 0) await this.log.sync();
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (message.to === this.options.nodeId) continue;
+      this.options.send(message.to, encodeMessage(message));
+    }
+  }
+
+  private onSoftState(role: Role, leaderId: number | undefined): void {
+    const wasLeader = this.roleValue === "leader";
+    this.roleValue = role;
+    this.leaderIdValue = leaderId;
+    if (wasLeader && role !== "leader") this.failWaiters("leadershipLost");
+    this.options.logger.info({ group: this.groupId, role, leaderId }, "role changed");
+    for (const listener of this.roleListeners) listener(role, leaderId);
+  }
+
+  private failWaiters(reason: "leadershipLost" | "closed"): void {
+    const waiters = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const w of waiters) w.resolve({ ok: false, reason, leaderId: this.leaderIdValue });
+    const reads = [...this.readWaiters.values(), ...this.readsAwaitingApply.map((r) => r.waiter)];
+    this.readWaiters.clear();
+    this.readsAwaitingApply.length = 0;
+    for (const r of reads) r.resolve(false);
+  }
+
+  private applyCommitted(entries: readonly LogEntry[]): void {
+    if (entries.length === 0) return;
+    for (const entry of entries) {
+      assert(entry.slot === this.appliedSlotValue + 1, `apply of slot ${entry.slot} after ${this.appliedSlotValue}`);
+      if (entry.kind === EntryKind.commands) {
+        const commands = decodeBatch(entry.data);
+        for (let index = 0; index < commands.length; index++) {
+          const position: LogPosition = { slot: entry.slot, index };
+          const result = this.options.stateMachine.apply(commands[index].data, position);
+          const waiter = this.waiters.get(`${entry.slot}:${index}`);
+          if (waiter) {
+            this.waiters.delete(`${entry.slot}:${index}`);
+            waiter.resolve({ ok: true, result, slot: entry.slot });
+          }
+        }
+        this.appliedBytesSinceSnapshot += entry.data.length;
+      }
+      this.appliedSlotValue = entry.slot;
+    }
+    for (let i = this.readsAwaitingApply.length - 1; i >= 0; i--) {
+      const read = this.readsAwaitingApply[i];
+      if (read.slot <= this.appliedSlotValue) {
+        this.readsAwaitingApply.splice(i, 1);
+        read.waiter.resolve(true);
+      }
+    }
+    for (const listener of this.appliedListeners) listener(this.appliedSlotValue);
+  }
+
+  private onReadState(requestId: number, slot: number | undefined): void {
+    const waiter = this.readWaiters.get(requestId);
+    if (!waiter) return;
+    this.readWaiters.delete(requestId);
+    if (slot === undefined) waiter.resolve(false);
+    else if (slot <= this.appliedSlotValue) waiter.resolve(true);
+    else this.readsAwaitingApply.push({ slot, waiter });
+  }
+
+  private async serveLoad(fromSlot: number, toSlot: number, bytesMax: number): Promise<void> {
+    try {
+      const entries = await this.log.read(fromSlot, { toExclusive: toSlot + 1, maxBytes: bytesMax });
+      if (this.closed) return;
+      this.replica.loaded(fromSlot, entries.map((e) => decodeLogEntry(e.payload)));
+      this.schedule();
+    } catch (error) {
+      this.options.logger.error({ group: this.groupId, fromSlot, toSlot, err: error }, "log load failed");
+    }
+  }
+
+  private maybeSnapshot(): void {
+    const every = this.options.snapshotEveryBytes ?? 64 * 2 ** 20;
+    if (this.snapshotWaiters.length > 0 || this.appliedBytesSinceSnapshot >= every) void this.captureSnapshot();
+  }
+
+  /**
+   * Takes a state-machine snapshot at the applied slot and (if configured) compacts the log.
+   * The image must be taken where the replica agrees on what is applied, i.e. between Readies;
+   * a call that arrives while a Ready is being persisted is served right after its advance().
+   */
+  snapshotNow(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!this.pumping) return this.captureSnapshot();
+    return new Promise((resolve) => this.snapshotWaiters.push(resolve));
+  }
+
+  private async captureSnapshot(): Promise<void> {
+    const waiters = this.snapshotWaiters.splice(0);
+    try {
+      if (this.snapshotting || this.closed) return;
+      this.snapshotting = true;
+      const slot = this.appliedSlotValue;
+      assert(this.replica.status().appliedSlot === slot, "snapshots are taken between Readies");
+      const image = this.options.stateMachine.snapshot();
+      const meta = this.replica.snapshotTaken(slot);
+      this.appliedBytesSinceSnapshot = 0;
+      await this.snapshots.save(slot, image, encodeSnapshotMeta(meta));
+      if (this.options.compactBehindSnapshots) {
+        const keepFrom = Math.max(this.log.firstIndex, slot - (this.options.trailingEntries ?? 10_000) + 1);
+        if (keepFrom > this.log.firstIndex) {
+          await this.log.compactPrefix(keepFrom);
+          this.replica.logCompacted(this.log.firstIndex);
+        }
+      }
+    } catch (error) {
+      this.options.logger.error({ group: this.groupId, err: error }, "snapshot failed");
+    } finally {
+      this.snapshotting = false;
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failed) return;
+    // A storage failure (fsync error, full disk) is fatal for the group: never retry an fsync.
+    this.failed = error;
+    this.options.logger.fatal({ group: this.groupId, err: error }, "group failed; it stops participating");
+    this.failWaiters("closed");
+    this.options.onFatal?.(error);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.failWaiters("closed");
+    while (this.pumping) await new Promise((resolve) => setImmediate(resolve));
+    await this.log.close();
+    await this.hardStateStore.close();
+  }
+}
