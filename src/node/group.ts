@@ -185,7 +185,9 @@ export class ReplicatedGroup<R> {
     snapshots: SnapshotStore,
     logger: Logger,
   ): Promise<DurableState> {
-    const fresh = bootstrapState({ voters: options.initialVoters.map((id) => replicaId(id)), learners: [] });
+    // Memberships list voters in ascending id order (the codec asserts it); the order of a
+    // partition's replica list (preferred leader first) matters only to the Kafka layer.
+    const fresh = bootstrapState({ voters: [...options.initialVoters].sort((a, b) => a - b).map((id) => replicaId(id)), learners: [] });
     const hardState = hardStateStore.record ? decodeHardState(hardStateStore.record) : fresh.hardState;
     const snapshot = await snapshots.loadLatest();
     let snapshotMeta = fresh.snapshot;
@@ -339,8 +341,21 @@ export class ReplicatedGroup<R> {
 
   tick(): void {
     if (this.closed || this.failed) return;
-    this.replica.tick();
+    this.guard(() => this.replica.tick());
     this.schedule();
+  }
+
+  /**
+   * Runs a call into the replica. An assertion failing inside it means the replica's state can no
+   * longer be trusted: the group stops (fatal, like a storage failure) instead of going on.
+   */
+  private guard<T>(call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (error) {
+      this.fail(error as Error);
+      return undefined;
+    }
   }
 
   /** A message from a peer (bytes as the peer's group sent them). */
@@ -353,7 +368,7 @@ export class ReplicatedGroup<R> {
       this.options.logger.warn({ group: this.groupId, err: error }, "undecodable Paxos message dropped");
       return;
     }
-    this.replica.step(message);
+    this.guard(() => this.replica.step(message));
     this.schedule();
   }
 
