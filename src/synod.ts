@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { systemClock } from "./node/system-clock.js";
 import { NodeRuntime } from "./node/runtime.js";
+import { registerRuntimeMetrics } from "./node/metrics.js";
 import { KafkaCluster } from "./kafka/cluster.js";
 import type { ClusterView } from "./kafka/backend.js";
 import { startKafkaBroker } from "./kafka/broker.js";
@@ -97,6 +98,8 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       await transport.start();
       stack.defer(() => transport!.close());
     }
+    let runtimeRef: NodeRuntime | undefined;
+    const runtimeMetrics = registerRuntimeMetrics(registry, () => runtimeRef, transport);
     const runtime = new NodeRuntime({
       nodeId: config.nodeId,
       dataDir: dataDir.path,
@@ -105,12 +108,14 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       fsync: config.fsync,
       tickMs: config.tickMs,
       transport,
+      onCommitLatency: (groupId, seconds) => runtimeMetrics.observeCommit(groupId, seconds),
       onFatal: (groupId, error) => {
         status = "degraded";
         logger.fatal({ groupId, err: error }, "unrecoverable storage failure");
         if (onFatal === "exit") process.exit(70);
       },
     });
+    runtimeRef = runtime;
     stack.defer(() => runtime.close());
     runtime.setPeers(peers.map((p) => p.nodeId));
     runtime.start();

@@ -135,6 +135,8 @@ export class ReplicatedGroup<R> {
   /** A snapshot from the leader, installed at the next safe point of the driver loop. */
   private pendingInstall: { slot: number; meta: Uint8Array; data: Uint8Array; resolve(ok: boolean): void } | undefined;
   private readonly snapshotSendsInFlight = new Set<number>();
+  /** slot → callbacks waiting for the entry to be fsynced locally (acks=1). */
+  private readonly durableCallbacks = new Map<number, Array<() => void>>();
   private roleValue: Role = "follower";
   private leaderIdValue: number | undefined;
   private lastKey = Number.MIN_SAFE_INTEGER;
@@ -280,13 +282,24 @@ export class ReplicatedGroup<R> {
     return () => this.roleListeners.delete(listener);
   }
 
-  /** Proposes a command; resolves once it is chosen, durable at a majority, and applied here. */
-  propose(data: Uint8Array): Promise<ProposeOutcome<R>> {
+  /**
+   * Proposes a command; resolves once it is chosen, durable at a majority, and applied here.
+   * `onLocallyDurable`, if given, is called as soon as the entry is fsynced in THIS node's log —
+   * before a majority has it (Kafka's acks=1 answers then; see docs/operations.md for what that
+   * risks).
+   */
+  propose(data: Uint8Array, onLocallyDurable?: () => void): Promise<ProposeOutcome<R>> {
     if (this.closed || this.failed) return Promise.resolve({ ok: false, reason: "closed" });
-    const result = this.replica.propose({ data });
+    const result = this.guard(() => this.replica.propose({ data }));
+    if (result === undefined) return Promise.resolve({ ok: false, reason: "closed" });
     switch (result.kind) {
       case "ok": {
         this.schedule();
+        if (onLocallyDurable) {
+          const list = this.durableCallbacks.get(result.slot) ?? [];
+          list.push(onLocallyDurable);
+          this.durableCallbacks.set(result.slot, list);
+        }
         const started = performance.now();
         const observe = this.options.onCommitLatency;
         return new Promise((resolve) =>
@@ -438,6 +451,15 @@ export class ReplicatedGroup<R> {
       this.log.append({ timestamp: fields.timestamp, key: key === Number.MIN_SAFE_INTEGER ? undefined : key, payload });
     }
     if (syncRequired || entries.length > 0) await this.log.sync();
+    if (this.durableCallbacks.size > 0) this.notifyDurable(this.log.lastIndex);
+  }
+
+  private notifyDurable(durableSlot: number): void {
+    for (const [slot, callbacks] of this.durableCallbacks) {
+      if (slot > durableSlot) continue;
+      this.durableCallbacks.delete(slot);
+      for (const callback of callbacks) callback();
+    }
   }
 
   private sendAll(messages: readonly Message[]): void {
@@ -463,6 +485,7 @@ export class ReplicatedGroup<R> {
   private failWaiters(reason: "leadershipLost" | "closed"): void {
     const waiters = [...this.waiters.values()];
     this.waiters.clear();
+    this.durableCallbacks.clear();
     for (const w of waiters) w.resolve({ ok: false, reason, leaderId: this.leaderIdValue });
     const reads = [...this.readWaiters.values(), ...this.readsAwaitingApply.map((r) => r.waiter)];
     this.readWaiters.clear();

@@ -30,6 +30,8 @@ export interface RuntimeOptions {
    * CLI exits the process so a supervisor restarts it and recovery runs from disk.
    */
   onFatal?(groupId: string, error: Error): void;
+  /** Observes each local proposal's commit latency (metrics). */
+  onCommitLatency?(groupId: string, seconds: number): void;
 }
 
 export interface GroupSpec<R> {
@@ -232,6 +234,7 @@ export class NodeRuntime {
       compactBehindSnapshots: spec.compactBehindSnapshots,
       segmentBytesMax: spec.segmentBytesMax,
       onFatal: (error) => this.options.onFatal?.(spec.groupId, error),
+      onCommitLatency: this.options.onCommitLatency ? (seconds) => this.options.onCommitLatency!(spec.groupId, seconds) : undefined,
       sendSnapshot: this.rpc ? (to, slot, meta, data) => this.rpc!.sendSnapshot(to, spec.groupId, slot, meta, data) : undefined,
     });
     this.opening.set(spec.groupId, opening as Promise<ReplicatedGroup<unknown>>);
