@@ -98,8 +98,9 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       await transport.start();
       stack.defer(() => transport!.close());
     }
-    let runtimeRef: NodeRuntime | undefined;
-    const runtimeMetrics = registerRuntimeMetrics(registry, () => runtimeRef, transport);
+    // The metrics read the runtime at scrape time; the runtime feeds the commit-latency histogram.
+    const holder: { runtime?: NodeRuntime } = {};
+    const runtimeMetrics = registerRuntimeMetrics(registry, () => holder.runtime, transport);
     const runtime = new NodeRuntime({
       nodeId: config.nodeId,
       dataDir: dataDir.path,
@@ -115,7 +116,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
         if (onFatal === "exit") process.exit(70);
       },
     });
-    runtimeRef = runtime;
+    holder.runtime = runtime;
     stack.defer(() => runtime.close());
     runtime.setPeers(peers.map((p) => p.nodeId));
     runtime.start();

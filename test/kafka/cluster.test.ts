@@ -18,7 +18,15 @@ function kafka(cluster: TestCluster, brokers = cluster.bootstrapServers.split(",
 
 async function until(predicate: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
+  // A client call failing while leaders move is not the condition failing: try again.
+  const holds = async (): Promise<boolean> => {
+    try {
+      return await predicate();
+    } catch {
+      return false;
+    }
+  };
+  while (!(await holds())) {
     if (Date.now() > deadline) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 100));
   }
