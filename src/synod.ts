@@ -128,7 +128,15 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       logger,
       clusterId: dataDir.identity.clusterId,
       metaVoters: clustered ? metaVotersOf(peers) : [config.nodeId],
-      self: { host: config.advertisedHost ?? config.host, kafkaPort: config.kafkaPort, zookeeperPort: config.zookeeperPort, peerPort: 0, rack: null },
+      self: { host: config.advertisedHost ?? config.host, kafkaPort: config.kafkaPort, zookeeperPort: config.zookeeperPort, peerHost: selfPeer?.host ?? "", peerPort: selfPeer?.port ?? 0, rack: null },
+      // Nodes that join later are learned from the metadata: connect to them too.
+      onNodesChanged: (nodes) => {
+        if (!transport) return;
+        const addresses = new Map<number, { host: string; port: number }>(peers.filter((p) => p.nodeId !== config.nodeId).map((p) => [p.nodeId, { host: p.host, port: p.port }]));
+        for (const node of nodes) if (node.nodeId !== config.nodeId && node.peerHost && node.peerPort > 0) addresses.set(node.nodeId, { host: node.peerHost, port: node.peerPort });
+        transport.setPeers(addresses);
+        runtime.setPeers([config.nodeId, ...addresses.keys()]);
+      },
       autoCreateTopics: config.autoCreateTopics,
       defaultPartitions: config.defaultPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
@@ -160,6 +168,27 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
         registry,
         logger,
         health: () => ({ status, nodeId: config.nodeId }),
+        routes: [
+          {
+            method: "POST",
+            path: "/cluster/rebalance",
+            handle: async () => {
+              const result = await cluster.rebalanceReplicas();
+              return { status: result.errorCode === 0 ? 200 : 503, body: result };
+            },
+          },
+          {
+            method: "POST",
+            path: "/cluster/decommission",
+            handle: async (query) => {
+              const nodeId = Number(query.get("node"));
+              if (!Number.isInteger(nodeId) || nodeId < 1) return { status: 400, body: { error: "?node=<id> is required" } };
+              const result = await cluster.decommission(nodeId);
+              return { status: result.errorCode === 0 ? 200 : 503, body: result };
+            },
+          },
+          { method: "GET", path: "/cluster/moves", handle: async () => ({ status: 200, body: cluster.movesComplete() }) },
+        ],
       }),
     );
     status = "ok";

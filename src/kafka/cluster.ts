@@ -12,6 +12,7 @@ import { ErrorCode } from "./protocol/generated/errors.js";
 import { DEFAULT_COORDINATOR_CONFIG, GroupCoordinator, GroupError, type CoordinatorConfig } from "./group-coordinator.js";
 import { effectiveNumber, effectiveTopicConfig, placeReplicas } from "./topic-config.js";
 import { KafkaPartition, partitionEntryIndexFields } from "./partition.js";
+import { activeNodes, nextMembershipStep, planDecommission, planRebalance, type ReplicaMove } from "./membership.js";
 import type {
   AdminOutcome,
   ClusterView,
@@ -51,6 +52,8 @@ export interface KafkaClusterOptions {
    * auto.leader.rebalance.enable). Default true.
    */
   preferredLeaderRebalance?: boolean;
+  /** Called when the set of registered nodes changes (the runtime connects to new peers). */
+  onNodesChanged?(nodes: NodeInfo[]): void;
 }
 
 function partitionGroupId(topic: TopicInfo, partition: number): string {
@@ -79,6 +82,10 @@ export class KafkaCluster implements KafkaBackend {
   private coordinatorTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  private membershipTimer: NodeJS.Timeout | undefined;
+  private nodesDigest = "";
+  /** groupId → when this node stopped being assigned the partition (for the removal rule). */
+  private readonly unassignedSince = new Map<string, number>();
   /** groupId → when we last asked for a transfer (at most one attempt per partition per period). */
   private readonly transferAttempts = new Map<string, number>();
   private producerIds = { next: 0, end: 0 };
@@ -131,6 +138,7 @@ export class KafkaCluster implements KafkaBackend {
     this.coordinatorTimer = setInterval(() => this.coordinator?.tick(this.options.clock.wallMs()), 100);
     this.retentionTimer = setInterval(() => void this.enforceRetention(), this.options.retentionCheckMs ?? 30_000);
     if (this.options.preferredLeaderRebalance !== false) this.rebalanceTimer = setInterval(() => this.rebalanceLeaders(), 1_000);
+    this.membershipTimer = setInterval(() => this.stepMemberships(), 500);
     // Register (or refresh) this node's address once the metadata group has a leader here or elsewhere.
     void this.registerSelf();
     this.scheduleReconcile();
@@ -140,7 +148,7 @@ export class KafkaCluster implements KafkaBackend {
     const node: NodeInfo = { nodeId: this.options.runtime.nodeId, ...this.self };
     for (let attempt = 0; !this.closed; attempt++) {
       const current = this.meta.nodes.get(node.nodeId);
-      if (current && JSON.stringify(current) === JSON.stringify(node)) return;
+      if (current && JSON.stringify({ ...current, state: undefined }) === JSON.stringify({ ...node, state: undefined })) return;
       const outcome = await this.options.runtime.proposeToLeader<MetaResult>(META_GROUP_ID, encodeMetaCommand({ op: "registerNode", node }), { timeoutMs: 2_000 });
       if (outcome.ok) return;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt)));
@@ -213,6 +221,12 @@ export class KafkaCluster implements KafkaBackend {
 
   private async reconcile(): Promise<void> {
     const self = this.options.runtime.nodeId;
+    const nodes = [...this.meta.nodes.values()].sort((a, b) => a.nodeId - b.nodeId);
+    const digest = JSON.stringify(nodes.map((n) => [n.nodeId, n.peerHost, n.peerPort]));
+    if (digest !== this.nodesDigest) {
+      this.nodesDigest = digest;
+      this.options.onNodesChanged?.(nodes);
+    }
     const wanted = new Map<string, { topic: TopicInfo; partition: number }>();
     for (const topic of this.meta.topics.values()) {
       topic.partitions.forEach((replicas, partition) => {
@@ -230,7 +244,8 @@ export class KafkaCluster implements KafkaBackend {
         const state = new PartitionState();
         const group = await this.options.runtime.openGroup<PartitionResult>({
           groupId,
-          initialVoters: topic.partitions[partition],
+          // The group's first membership; a node added later starts outside it and is added by the leader.
+          initialVoters: topic.initialReplicas?.[partition] ?? topic.partitions[partition],
           stateMachine: state,
           entryIndexFields: partitionEntryIndexFields,
           snapshotEveryBytes: 32 * 2 ** 20,
@@ -243,15 +258,28 @@ export class KafkaCluster implements KafkaBackend {
         this.logger.error({ topic: topic.name, partition, err: error }, "could not open partition group");
       }
     }
+    const now = this.options.clock.monotonicMs();
     for (const [groupId, handle] of this.partitions) {
-      if (wanted.has(groupId)) continue;
+      if (wanted.has(groupId)) {
+        this.unassignedSince.delete(groupId);
+        continue;
+      }
+      // No longer assigned here. Keep serving as a replica until the group's membership no longer
+      // includes this node (the leader removes it after the new replica caught up), or the topic is
+      // gone, or a minute passed (it missed its removal while down).
+      const membership = handle.group.status().membership;
+      const member = (membership.voters as readonly number[]).includes(self) || (membership.learners as readonly number[]).includes(self);
+      const since = this.unassignedSince.get(groupId) ?? now;
+      this.unassignedSince.set(groupId, since);
+      if (member && this.meta.topics.has(handle.topic) && now - since < 60_000) continue;
       this.partitions.delete(groupId);
+      this.unassignedSince.delete(groupId);
       this.logger.info({ topic: handle.topic, partition: handle.partition }, "partition removed from this node; deleting its data");
       await this.options.runtime.closeGroup(groupId, { deleteData: true });
     }
   }
 
-  /** Hands partitions this node leads to their preferred replica when that replica is alive. */
+  /** Hands partitions this node leads to their preferred replica when that replica is alive and a voter. */
   private rebalanceLeaders(): void {
     const now = this.options.clock.monotonicMs();
     const self = this.options.runtime.nodeId;
@@ -259,6 +287,7 @@ export class KafkaCluster implements KafkaBackend {
       const topic = this.meta.topics.get(handle.topic);
       const preferred = topic?.partitions[handle.partition]?.[0];
       if (preferred === undefined || preferred === self || !handle.group.isLeaderReady) continue;
+      if (!handle.group.status().membership.voters.includes(preferred as never)) continue;
       // Alive: the preferred node announces leaderships or heartbeats in other groups; a transfer
       // to a dead node just times out inside the replica, so attempts are rate-limited anyway.
       if (now - (this.transferAttempts.get(groupId) ?? -Infinity) < 10_000) continue;
@@ -266,6 +295,79 @@ export class KafkaCluster implements KafkaBackend {
       this.transferAttempts.set(groupId, now);
       if (handle.group.transferLeadership(preferred)) this.logger.info({ topic: handle.topic, partition: handle.partition, to: preferred }, "moving leadership to the preferred replica");
     }
+  }
+
+  /**
+   * On groups this node leads, one membership step toward the target replica set (partitions:
+   * the metadata's replica list; the metadata group: the first 3 — 5 from 5 nodes — active nodes).
+   */
+  private stepMemberships(): void {
+    const self = this.options.runtime.nodeId;
+    const step = (group: ReplicatedGroup<unknown>, desired: number[], label: Record<string, unknown>, keepLearners: readonly number[] = []): void => {
+      if (!group.isLeaderReady || desired.length === 0) return;
+      const membership = group.status().membership;
+      const next = nextMembershipStep({ voters: membership.voters, learners: membership.learners.filter((id) => !keepLearners.includes(id)) }, desired, self);
+      if (!next) return;
+      if (next.kind === "transfer") {
+        if (group.transferLeadership(next.to)) this.logger.info({ ...label, to: next.to }, "handing leadership away before leaving the group");
+        return;
+      }
+      const result = group.proposeMembership(next);
+      if (result === "ok") this.logger.info({ ...label, change: next.kind, replica: next.replicaId }, "membership change proposed");
+    };
+    for (const handle of this.partitions.values()) {
+      const desired = this.meta.topics.get(handle.topic)?.partitions[handle.partition];
+      if (desired) step(handle.group as ReplicatedGroup<unknown>, desired, { topic: handle.topic, partition: handle.partition });
+    }
+    if (this.metaGroup.isLeaderReady) {
+      // The metadata group: 3 voters (5 from 5 active nodes on); every other node follows as a
+      // learner, so each node holds the cluster metadata its front-ends serve.
+      const active = activeNodes(this.meta);
+      const membership = this.metaGroup.status().membership;
+      const current = membership.voters as readonly number[];
+      const size = active.length >= 5 ? 5 : Math.min(3, active.length);
+      const keep = current.filter((id) => active.includes(id)).slice(0, size);
+      const desired = [...keep, ...active.filter((id) => !keep.includes(id))].slice(0, Math.max(size, 1));
+      const learners = membership.learners as readonly number[];
+      const missingLearner = [...this.meta.nodes.keys()].find((id) => !current.includes(id) && !learners.includes(id) && !desired.includes(id));
+      if (missingLearner !== undefined) {
+        if (this.metaGroup.proposeMembership({ kind: "addLearner", replicaId: missingLearner }) === "ok") this.logger.info({ group: META_GROUP_ID, learner: missingLearner }, "adding a node to the metadata group as a learner");
+      } else if (desired.length >= Math.min(3, current.length)) {
+        // Learners that are not meant to become voters stay learners (nextMembershipStep would remove them).
+        const keepLearners = learners.filter((id) => !desired.includes(id) && this.meta.nodes.has(id));
+        step(this.metaGroup as ReplicatedGroup<unknown>, desired, { group: META_GROUP_ID }, keepLearners);
+      }
+    }
+  }
+
+  /** Spreads replicas evenly over the active nodes (after adding a node). Returns the moves. */
+  async rebalanceReplicas(): Promise<{ errorCode: number; moves: ReplicaMove[] }> {
+    const moves = planRebalance(this.meta);
+    if (moves.length === 0) return { errorCode: ErrorCode.NONE, moves };
+    const result = await this.proposeMeta({ op: "reassignPartitions", moves });
+    return { errorCode: result?.ok ? ErrorCode.NONE : ErrorCode.NOT_CONTROLLER, moves };
+  }
+
+  /** Marks a node as leaving and moves every replica it holds to the other nodes. */
+  async decommission(nodeId: number): Promise<{ errorCode: number; moves: ReplicaMove[] }> {
+    if (!this.meta.nodes.has(nodeId)) return { errorCode: ErrorCode.INVALID_REQUEST, moves: [] };
+    const marked = await this.proposeMeta({ op: "setNodeState", nodeId, state: "decommissioning" });
+    if (!marked?.ok) return { errorCode: ErrorCode.NOT_CONTROLLER, moves: [] };
+    const moves = planDecommission(this.meta, nodeId);
+    if (moves.length === 0) return { errorCode: ErrorCode.NONE, moves };
+    const result = await this.proposeMeta({ op: "reassignPartitions", moves });
+    return { errorCode: result?.ok ? ErrorCode.NONE : ErrorCode.NOT_CONTROLLER, moves };
+  }
+
+  /** Whether every partition's and the metadata group's membership equals its target (moves done). */
+  movesComplete(): { done: boolean; pending: string[] } {
+    const pending: string[] = [];
+    for (const handle of this.partitions.values()) {
+      const desired = this.meta.topics.get(handle.topic)?.partitions[handle.partition];
+      const voters = [...handle.group.status().membership.voters].sort((a, b) => a - b);
+      if (desired && handle.group.isLeaderReady && voters.join() !== [...desired].sort((a, b) => a - b).join()) pending.push(`${handle.topic}/${handle.partition}`);
+    }
+    return { done: pending.length === 0, pending };
   }
 
   private partitionConfig(topic: TopicInfo): KafkaPartition["config"] {
@@ -423,7 +525,7 @@ export class KafkaCluster implements KafkaBackend {
   }
 
   async createTopics(topics: TopicCreation[], validateOnly: boolean): Promise<AdminOutcome[]> {
-    const nodes = [...this.meta.nodes.keys()];
+    const nodes = activeNodes(this.meta);
     const outcomes: AdminOutcome[] = [];
     for (const creation of topics) {
       if (this.meta.topics.has(creation.name)) {
@@ -477,7 +579,7 @@ export class KafkaCluster implements KafkaBackend {
   async createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<AdminOutcome> {
     const topic = this.meta.topics.get(name);
     if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-    const nodes = [...this.meta.nodes.keys()];
+    const nodes = activeNodes(this.meta);
     const added = assignments ?? placeReplicas(nodes, count - topic.partitions.length, Math.min(topic.partitions[0]?.length ?? 1, nodes.length), topic.partitions.length);
     if (validateOnly) return { errorCode: ErrorCode.NONE };
     const result = await this.proposeMeta({ op: "createPartitions", name, added });
@@ -548,6 +650,7 @@ export class KafkaCluster implements KafkaBackend {
     clearInterval(this.coordinatorTimer);
     clearInterval(this.retentionTimer);
     clearInterval(this.rebalanceTimer);
+    clearInterval(this.membershipTimer);
     this.coordinator?.shutdown();
     await this.reconciling;
   }

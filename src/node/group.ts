@@ -336,6 +336,17 @@ export class ReplicatedGroup<R> {
   }
 
   /**
+   * Proposes a single-voter membership change (add a learner, promote it, remove a member). The
+   * core allows one uncommitted change at a time and only after the leader committed in its ballot.
+   */
+  proposeMembership(change: { kind: "addLearner" | "promote" | "remove"; replicaId: number }): string {
+    if (this.closed || this.failed) return "closed";
+    const result = this.guard(() => this.replica.proposeMembership({ kind: change.kind, replicaId: replicaId(change.replicaId) }));
+    this.schedule();
+    return result?.kind ?? "closed";
+  }
+
+  /**
    * Hands leadership to `target` (it is caught up first, then told to campaign). Used for
    * preferred-leader balancing and before a planned shutdown. Returns false when refused.
    */

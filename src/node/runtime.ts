@@ -98,6 +98,7 @@ export class NodeRuntime {
         onLeaders: (from, groups) => this.onAnnouncement(from, groups),
         onSnapshot: async (_from, groupId, slot, meta, data) => (await this.groups.get(groupId)?.offerSnapshot(slot, meta, data)) ?? false,
       });
+      transport.onPeerDiscovered = (peer) => this.peers.add(peer);
       transport.onMessage = (from, groupId, message) => {
         if (groupId === RPC_GROUP_ID) this.rpc!.receive(from, message);
         else this.groups.get(groupId)?.receive(message);

@@ -5,7 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import kafkajs from "kafkajs";
-import { startTestCluster, type TestCluster } from "../../src/synod.js";
+import { startNode, startTestCluster, type TestCluster } from "../../src/synod.js";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { tempDir } from "../helpers/tmp.js";
 import { RawKafkaClient } from "./raw-client.js";
 import { encodeRecordBatch } from "../../src/kafka/records/record-batch.js";
 import { ErrorCode } from "../../src/kafka/protocol/generated/errors.js";
@@ -168,4 +171,87 @@ test("a follower that missed more than the leader's log holds catches up from a 
   });
   await consumer.disconnect();
   assert.deepEqual(values.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => 1800 + i));
+});
+
+test("membership: a 4th node joins and takes replicas; a node is decommissioned and leaves; all through Paxos reconfiguration", async (t) => {
+  const cluster = await startTestCluster({ nodes: 3 });
+  t.after(() => cluster.close());
+  const admin = kafka(cluster).admin();
+  await admin.connect();
+  t.after(() => admin.disconnect());
+  await admin.createTopics({ topics: [{ topic: "moving", numPartitions: 4, replicationFactor: 3 }] });
+  const producer = kafka(cluster).producer({ idempotent: true });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  let sent = 0;
+  const produce = async (count: number) => {
+    for (let i = 0; i < count; i += 20) {
+      await producer.send({ topic: "moving", acks: -1, messages: Array.from({ length: 20 }, () => ({ key: String(sent % 7), value: String(sent++) })) });
+    }
+  };
+  await produce(200);
+
+  // A fourth node joins with the cluster's id and the full peer list.
+  const port4 = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+  const node4 = await startNode({
+    nodeId: 4,
+    dataDir: join(tempDir(t), "node-4"),
+    host: "127.0.0.1",
+    kafkaPort: 0,
+    zookeeperPort: 0,
+    adminPort: 0,
+    peers: `${cluster.nodes[0].config.peers},4@127.0.0.1:${port4}`,
+    clusterId: cluster.nodes[0].identity.clusterId,
+    groupInitialRebalanceDelayMs: 0,
+    logLevel: "warn",
+  });
+  t.after(() => node4.close());
+  await until(() => cluster.nodes.every((n) => n.kafka.nodes().length === 4));
+
+  // Rebalance: node 4 receives replicas (learner → caught up → voter → an old replica removed).
+  const admin1 = `http://127.0.0.1:${cluster.nodes[0].adminPort}`;
+  const rebalance = (await (await fetch(`${admin1}/cluster/rebalance`, { method: "POST" })).json()) as { errorCode: number; moves: unknown[] };
+  assert.equal(rebalance.errorCode, 0);
+  assert.ok(rebalance.moves.length >= 2, `replicas move to the new node (${rebalance.moves.length} moves)`);
+  const membershipsMatch = (): boolean => {
+    for (const node of [...cluster.nodes, node4]) {
+      for (const topic of node.kafka.topics()) {
+        for (const [p, replicas] of topic.partitions.entries()) {
+          const group = node.runtime.group(`p-${topic.id}-${p}`);
+          if (group?.isLeaderReady && [...group.status().membership.voters].sort().join() !== [...replicas].sort().join()) return false;
+        }
+      }
+    }
+    return true;
+  };
+  await until(() => node4.kafka.topics().some((topic) => topic.partitions.some((r) => r.includes(4))) && membershipsMatch(), 60_000);
+  await produce(200);
+
+  // Decommission node 2: every replica it held moves away, then it can be stopped.
+  const decommission = (await (await fetch(`${admin1}/cluster/decommission?node=2`, { method: "POST" })).json()) as { errorCode: number };
+  assert.equal(decommission.errorCode, 0);
+  await until(() => cluster.nodes[0].kafka.topics().every((topic) => topic.partitions.every((r) => !r.includes(2))) && membershipsMatch(), 60_000);
+  await until(() => !cluster.nodes[0].runtime.group("meta")!.status().membership.voters.includes(2 as never) || false, 60_000);
+  await cluster.stop(2);
+  await produce(200);
+
+  const consumer = kafka(cluster, [cluster.nodes[0].bootstrapServers, node4.bootstrapServers]).consumer({ groupId: "after-moves" });
+  await consumer.connect();
+  await consumer.subscribe({ topic: "moving", fromBeginning: true });
+  const seen = new Set<string>();
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.add(message.value!.toString());
+        if (seen.size >= sent) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  assert.equal(seen.size, 600, "every record written before, during and after the moves is readable");
 });
