@@ -28,6 +28,14 @@ export interface FramedServerOptions {
   connectionsMax?: number;
   /** Called per connection; returns the protocol's handler for it. */
   accept(connection: FramedConnection): ConnectionHandler;
+  /**
+   * Optional look at a connection's first bytes before framing starts (ZooKeeper's four-letter
+   * words arrive where the first frame's length would be). The server waits for `bytes` bytes
+   * (or fewer if the peer half-closes), then calls `decide`: "frames" feeds them to the frame
+   * reader as usual; "handled" means the protocol took the connection over (it answers on
+   * `connection.socket` and closes it), and the server reads nothing more from it.
+   */
+  sniff?: { bytes: number; decide(firstBytes: Buffer, connection: FramedConnection): "frames" | "handled" };
 }
 
 export interface ConnectionHandler {
@@ -201,7 +209,36 @@ export async function startFramedServer(options: FramedServerOptions): Promise<F
       connection.setPaused(connection.overloaded || backlog.length > 0);
     };
     connection.onProgress = dispatch;
-    socket.on("data", (chunk: Buffer) => {
+    const sniff = options.sniff;
+    // Bytes held until the sniff decides (at most sniff.bytes plus one read's worth).
+    let sniffed: Buffer[] | undefined = sniff ? [] : undefined;
+    let sniffedBytes = 0;
+    const decideSniff = (): "frames" | "handled" => {
+      const first = Buffer.concat(sniffed!);
+      sniffed = undefined;
+      let decision: "frames" | "handled";
+      try {
+        decision = sniff!.decide(first.subarray(0, sniff!.bytes), connection);
+      } catch (error) {
+        options.logger.error({ protocol: options.name, remote: connection.remoteAddress, err: error }, "sniff handler threw; closing connection");
+        decision = "handled";
+        socket.destroy();
+      }
+      if (decision === "handled") {
+        socket.removeAllListeners("data");
+        socket.resume();
+        return decision;
+      }
+      onData(first);
+      return decision;
+    };
+    const onData = (chunk: Buffer): void => {
+      if (sniffed !== undefined) {
+        sniffed.push(chunk);
+        sniffedBytes += chunk.byteLength;
+        if (sniffedBytes >= sniff!.bytes) decideSniff();
+        return;
+      }
       let frames: Buffer[];
       try {
         frames = reader.push(chunk);
@@ -214,6 +251,12 @@ export async function startFramedServer(options: FramedServerOptions): Promise<F
       }
       backlog.push(...frames);
       dispatch();
+    };
+    socket.on("data", onData);
+    // A peer that sends fewer bytes than the sniff needs and half-closes (e.g. `echo -n ruok | nc`
+    // with a short word) still gets a decision.
+    socket.on("end", () => {
+      if (sniffed !== undefined && sniffedBytes > 0) decideSniff();
     });
     socket.on("drain", () => connection.onProgress());
     socket.on("error", (error: NodeJS.ErrnoException) => {
