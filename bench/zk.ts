@@ -7,7 +7,8 @@
 // in-flight depth per session; replies arrive in order, so latency is measured per request
 // against a FIFO of send times.
 //
-//   npm run bench -- zk [--seconds 5] [--target synod|zookeeper|both]
+//   npm run bench -- zk [--seconds 5] [--target synod|zookeeper|both] [--workloads create,mixed]
+//   npm run bench -- zk --target port --port 2181   (an already running server, e.g. under --cpu-prof)
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as netConnect, createServer, type Socket } from "node:net";
@@ -25,6 +26,7 @@ import { note, parseArgs, report } from "./harness.js";
 const args = parseArgs();
 const SECONDS = Number(args.get("seconds") ?? 5);
 const TARGET = args.get("target") ?? "both";
+const WORKLOADS = (args.get("workloads") ?? "create,setData,getData,mixed,createLatency").split(",") as Workload[];
 const SESSIONS = 8;
 const DEPTH = 32;
 const VALUE = Buffer.alloc(100, 0x61);
@@ -230,25 +232,26 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill("SIGKILL");
 }
 
-async function measure(name: string, start: (dir: string) => Promise<{ port: number; child: ChildProcess }>): Promise<Record<Workload, Result>> {
+async function measure(name: string, start: (dir: string) => Promise<{ port: number; child: ChildProcess | undefined }>): Promise<Record<Workload, Result>> {
   const dir = mkdtempSync(join(tmpdir(), `bench-zk-${name}-`));
   const server = await start(dir);
   try {
-    const prefix = "/bench";
+    const prefix = `/bench-${process.pid}`;
     await prepare(server.port, prefix);
     const results = {} as Record<Workload, Result>;
-    for (const workload of ["create", "setData", "getData", "mixed", "createLatency"] as const) {
+    for (const workload of WORKLOADS) {
       results[workload] = await run(server.port, workload, prefix);
       note(`${name} ${workload}: ${JSON.stringify(results[workload])}`);
     }
     return results;
   } finally {
-    await stop(server.child);
+    if (server.child) await stop(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const figures: Record<string, unknown> = { seconds: SECONDS, sessions: SESSIONS, depth: DEPTH, valueBytes: VALUE.length };
+if (TARGET === "port") figures.server = await measure("server", () => Promise.resolve({ port: Number(args.get("port") ?? 2181), child: undefined }));
 if (TARGET === "synod" || TARGET === "both") figures.synod = await measure("synod", (dir) => startSynod(dir));
 if (TARGET === "zookeeper" || TARGET === "both") figures.zookeeper = await measure("zookeeper", (dir) => startZooKeeper(dir));
 if (figures.synod && figures.zookeeper) {

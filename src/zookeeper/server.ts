@@ -88,11 +88,31 @@ export interface ZooKeeperServerOptions {
   dataDir?: string;
 }
 
-type TaskKind = "write" | "read";
+/**
+ * How a request is scheduled on its connection (see the header comment):
+ * - write: started (proposed) as soon as no barrier before it is unfinished, even while earlier
+ *   reads wait; it is "executed" at the moment it applies.
+ * - read: executed when every earlier request of the connection has been executed — for a read
+ *   queued behind a write, that is synchronously inside the write's apply, before the next
+ *   command applies, so it sees exactly the state its position in the session implies.
+ * - barrier: like a read, and nothing after it starts until it finishes (the handshake, auth —
+ *   later writes must carry its identities —, sync and closeSession).
+ */
+type TaskKind = "write" | "read" | "barrier";
 
 interface Task {
-  kind: TaskKind;
-  run(done: () => void): void;
+  readonly kind: TaskKind;
+  state: "waiting" | "started" | "executed";
+  run(task: Task): void;
+}
+
+/** A write proposed by this node whose apply has not been seen yet. */
+interface PendingWrite {
+  readonly bytes: Buffer;
+  readonly connection: Connection;
+  readonly task: Task;
+  readonly answer: (result: CoordApplyResult) => void;
+  handled: boolean;
 }
 
 interface Connection {
@@ -103,10 +123,10 @@ interface Connection {
   identities: Identity[];
   /** Another connection resumed this session: every request now gets SessionMoved. */
   stale: boolean;
-  /** Requests started and not finished. */
-  running: number;
-  /** Requests not started yet, in arrival order (bounded by the framed server's inflight limit). */
-  readonly waiting: Task[];
+  /** Requests not yet executed, in arrival order (bounded by the framed server's inflight limit). */
+  readonly tasks: Task[];
+  advancing: boolean;
+  advanceAgain: boolean;
   /** Logged one bad-input line already. */
   complained: boolean;
   received: number;
@@ -155,6 +175,8 @@ export class ZooKeeperServer {
   private readonly connections = new Map<number, Connection>();
   /** Which local connection currently owns each session. */
   private readonly owners = new Map<bigint, Connection>();
+  /** Client writes proposed here and not yet applied, per session, in proposal order. */
+  private readonly pendingWrites = new Map<bigint, PendingWrite[]>();
   private readonly writer = new JuteWriter(1024);
   private readonly logger: Logger;
   private readonly whitelist: ReadonlySet<string> | "all";
@@ -328,8 +350,12 @@ export class ZooKeeperServer {
   }
 
   /** Proposes a command; undefined when it was not applied (this node cannot know the outcome or it was refused). */
+  private encode(body: CommandBody, sessionId: bigint, identities: readonly Identity[]): Buffer {
+    return encodeCommand({ wallTimeMs: Math.floor(this.options.clock.wallMs()), sessionId, identities: identities as Identity[], body }, (size) => Buffer.allocUnsafe(size)) as Buffer;
+  }
+
   private async propose(body: CommandBody, sessionId: bigint, identities: readonly Identity[]): Promise<CoordApplyResult | undefined> {
-    const bytes = encodeCommand({ wallTimeMs: Math.floor(this.options.clock.wallMs()), sessionId, identities: identities as Identity[], body }, (size) => Buffer.allocUnsafe(size));
+    const bytes = this.encode(body, sessionId, identities);
     const outcome = await this.group.propose(bytes);
     if (outcome.ok) return outcome.result;
     this.logger.debug({ reason: outcome.reason, kind: body.kind }, "coordination proposal not applied");
@@ -344,7 +370,16 @@ export class ZooKeeperServer {
       for (const n of notifications) this.notify(n);
     }
     const header = peekCommand(command);
-    if (header === undefined || result.err !== 0) return;
+    if (header === undefined) return;
+    if ((header.kind === "op" || header.kind === "multi") && this.pendingWrites.size > 0) {
+      const pending = this.takePending(header.sessionId, command);
+      if (pending && !pending.handled) {
+        pending.handled = true;
+        pending.answer(result);
+      }
+      return;
+    }
+    if (result.err !== 0) return;
     if (header.kind === "createSession") {
       const timeoutMs = this.sm.sessionTimeoutMs(header.sessionId);
       if (this.tracker && timeoutMs !== undefined) this.tracker.track(header.sessionId, timeoutMs, this.options.clock.monotonicMs());
@@ -395,8 +430,9 @@ export class ZooKeeperServer {
       timeoutMs: 0,
       identities: [{ scheme: "ip", id: ipOf(framed.remoteAddress) }],
       stale: false,
-      running: 0,
-      waiting: [],
+      tasks: [],
+      advancing: false,
+      advanceAgain: false,
       complained: false,
       received: 0,
       sent: 0,
@@ -416,13 +452,11 @@ export class ZooKeeperServer {
     this.watches.removeConnection(connection.framed.id);
     if (this.owners.get(connection.sessionId) === connection) this.owners.delete(connection.sessionId);
     connection.state = "closing";
-    connection.waiting.length = 0;
   }
 
   private closeConnection(connection: Connection): void {
     if (connection.state === "closing" && connection.framed.isClosed) return;
     connection.state = "closing";
-    connection.waiting.length = 0;
     connection.framed.close();
   }
 
@@ -441,7 +475,7 @@ export class ZooKeeperServer {
     connection.received++;
     this.stats.received++;
     if (connection.state === "handshake") {
-      this.enqueue(connection, { kind: "read", run: (done) => this.handshake(connection, frame, slot, done) });
+      this.enqueue(connection, "barrier", (task) => this.handshake(connection, frame, slot, () => this.executed(connection, task)));
       return;
     }
     let request: DecodedRequest;
@@ -453,24 +487,31 @@ export class ZooKeeperServer {
       return;
     }
     const startedMs = this.options.clock.monotonicMs();
-    const kind: TaskKind = this.isWrite(request.opCode) ? "write" : "read";
-    this.enqueue(connection, {
-      kind,
-      run: (done) => {
-        const finish = (): void => {
-          this.observeLatency(connection, request.opCode, startedMs);
-          done();
-        };
-        try {
-          this.serve(connection, request, slot, finish);
-        } catch (error) {
-          this.logger.error({ err: error, op: opName(request.opCode) }, "ZooKeeper request handler failed; closing the connection");
-          slot.resolve(null);
-          this.closeConnection(connection);
-          finish();
-        }
-      },
+    this.enqueue(connection, this.kindOf(request.opCode), (task) => {
+      const finish = (): void => {
+        this.observeLatency(connection, request.opCode, startedMs);
+        this.executed(connection, task);
+      };
+      try {
+        this.serve(connection, request, slot, finish, task);
+      } catch (error) {
+        this.logger.error({ err: error, op: opName(request.opCode) }, "ZooKeeper request handler failed; closing the connection");
+        slot.resolve(null);
+        this.closeConnection(connection);
+        finish();
+      }
     });
+  }
+
+  private kindOf(op: ClientOpCode): TaskKind {
+    switch (op) {
+      case OpCode.sync:
+      case OpCode.closeSession:
+      case OpCode.auth:
+        return "barrier";
+      default:
+        return this.isWrite(op) ? "write" : "read";
+    }
   }
 
   private isWrite(op: ClientOpCode): boolean {
@@ -484,7 +525,6 @@ export class ZooKeeperServer {
       case OpCode.setACL:
       case OpCode.check:
       case OpCode.multi:
-      case OpCode.sync:
         return true;
       default:
         return false;
@@ -502,35 +542,53 @@ export class ZooKeeperServer {
     }
     // Unknown op: Unimplemented, and the connection goes on (frames are length-delimited, so the
     // stream is still in step). Malformed body: MarshallingError, then close, as ZooKeeper does.
-    this.enqueue(connection, {
-      kind: "read",
-      run: (done) => {
-        this.replyHeader(connection, slot, header.xid, this.sm.lastZxid, reply);
-        if (error.reason === "body") this.closeConnection(connection);
-        done();
-      },
+    this.enqueue(connection, "read", (task) => {
+      this.replyHeader(connection, slot, header.xid, this.sm.lastZxid, reply);
+      if (error.reason === "body") this.closeConnection(connection);
+      this.executed(connection, task);
     });
   }
 
-  /** Starts tasks in order: writes pipeline behind writes; anything else waits for all before it. */
-  private enqueue(connection: Connection, task: Task): void {
-    connection.waiting.push(task);
-    this.pump(connection);
+  private enqueue(connection: Connection, kind: TaskKind, run: (task: Task) => void): void {
+    connection.tasks.push({ kind, state: "waiting", run });
+    this.advance(connection);
   }
 
-  private pump(connection: Connection): void {
-    while (connection.waiting.length > 0) {
-      const head = connection.waiting[0];
-      if (head.kind === "read" && connection.running > 0) return;
-      connection.waiting.shift();
-      connection.running++;
-      let finished = false;
-      head.run(() => {
-        if (finished) return;
-        finished = true;
-        connection.running--;
-        if (connection.running === 0 && connection.waiting.length > 0) this.pump(connection);
-      });
+  private executed(connection: Connection, task: Task): void {
+    if (task.state === "executed") return;
+    task.state = "executed";
+    this.advance(connection);
+  }
+
+  /** Starts whatever may start now (TaskKind's rules); re-entrant calls fold into the running one. */
+  private advance(connection: Connection): void {
+    if (connection.advancing) {
+      connection.advanceAgain = true;
+      return;
+    }
+    connection.advancing = true;
+    try {
+      do {
+        connection.advanceAgain = false;
+        const tasks = connection.tasks;
+        let executedPrefix = 0;
+        while (executedPrefix < tasks.length && tasks[executedPrefix].state === "executed") executedPrefix++;
+        if (executedPrefix > 0) tasks.splice(0, executedPrefix);
+        let allBeforeExecuted = true;
+        for (let i = 0; i < tasks.length; i++) {
+          const task = tasks[i];
+          if (task.state === "waiting" && (task.kind === "write" || allBeforeExecuted)) {
+            task.state = "started";
+            task.run(task);
+          }
+          if (task.state !== "executed") {
+            allBeforeExecuted = false;
+            if (task.kind === "barrier") break;
+          }
+        }
+      } while (connection.advanceAgain);
+    } finally {
+      connection.advancing = false;
     }
   }
 
@@ -680,7 +738,7 @@ export class ZooKeeperServer {
     this.stats.sent++;
   }
 
-  private serve(connection: Connection, request: DecodedRequest, slot: ReplySlot, done: () => void): void {
+  private serve(connection: Connection, request: DecodedRequest, slot: ReplySlot, done: () => void, task: Task): void {
     connection.lastOp = opName(request.opCode);
     if (connection.state !== "open") {
       slot.resolve(null);
@@ -710,7 +768,7 @@ export class ZooKeeperServer {
       case OpCode.setACL:
       case OpCode.check: {
         const op = writeOpOf(request)!;
-        this.write(connection, { kind: "op", op }, slot, done, (result) => {
+        this.write(connection, task, { kind: "op", op }, slot, done, (result) => {
           const r = result.op;
           let body: unknown = null;
           if (r !== undefined) {
@@ -724,7 +782,7 @@ export class ZooKeeperServer {
       }
       case OpCode.multi: {
         const ops = request.body.ops.map(multiWriteOpOf);
-        this.write(connection, { kind: "multi", ops }, slot, done, (result) => {
+        this.write(connection, task, { kind: "multi", ops }, slot, done, (result) => {
           if (result.multi === undefined) this.replyHeader(connection, slot, request.xid, result.zxid, result.err);
           else this.reply(connection, slot, request, result.zxid, 0, { results: result.multi as MultiResult[] });
         });
@@ -760,19 +818,64 @@ export class ZooKeeperServer {
     }
   }
 
-  private write(connection: Connection, body: CommandBody, slot: ReplySlot, done: () => void, answer: (result: CoordApplyResult) => void): void {
-    void this.propose(body, connection.sessionId, connection.identities).then((result) => {
-      if (result === undefined) {
+  /**
+   * Proposes a client write. Its reply is normally sent from inside apply (onApplied matches the
+   * applied bytes to this pending write), so the reads queued behind it run before the next
+   * command applies; the proposal's promise is the fallback, and reports refusals.
+   */
+  private write(connection: Connection, task: Task, body: CommandBody, slot: ReplySlot, done: () => void, answer: (result: CoordApplyResult) => void): void {
+    const bytes = this.encode(body, connection.sessionId, connection.identities);
+    const pending: PendingWrite = {
+      bytes,
+      connection,
+      task,
+      handled: false,
+      answer: (result) => {
+        if (connection.state !== "closing") answer(result);
+        else slot.resolve(null);
+        done();
+      },
+    };
+    let queue = this.pendingWrites.get(connection.sessionId);
+    if (!queue) this.pendingWrites.set(connection.sessionId, (queue = []));
+    queue.push(pending);
+    void this.group.propose(bytes).then((outcome) => {
+      if (pending.handled) return;
+      pending.handled = true;
+      this.forgetPending(pending);
+      if (outcome.ok) {
+        pending.answer(outcome.result);
+      } else {
         // Not applied, or not known to be: the client must see ConnectionLoss, never a guess.
+        this.logger.debug({ reason: outcome.reason }, "write not applied; closing the connection");
         slot.resolve(null);
         this.closeConnection(connection);
-      } else if (connection.state !== "closing") {
-        answer(result);
-      } else {
-        slot.resolve(null);
+        done();
       }
-      done();
     });
+  }
+
+  private forgetPending(pending: PendingWrite): void {
+    const queue = this.pendingWrites.get(pending.connection.sessionId);
+    if (!queue) return;
+    const at = queue.indexOf(pending);
+    if (at !== -1) queue.splice(at, 1);
+    if (queue.length === 0) this.pendingWrites.delete(pending.connection.sessionId);
+  }
+
+  /** The pending write of `sessionId` whose bytes are `command`, if this node proposed it. */
+  private takePending(sessionId: bigint, command: Uint8Array): PendingWrite | undefined {
+    const queue = this.pendingWrites.get(sessionId);
+    if (!queue) return undefined;
+    for (let i = 0; i < queue.length; i++) {
+      const pending = queue[i];
+      if (pending.bytes.length === command.length && pending.bytes.equals(command)) {
+        queue.splice(i, 1);
+        if (queue.length === 0) this.pendingWrites.delete(sessionId);
+        return pending;
+      }
+    }
+    return undefined;
   }
 
   /** Reads and connection-local ops, answered at once from this node's state. */
@@ -898,7 +1001,7 @@ export class ZooKeeperServer {
         remotePort: c.framed.remotePort,
         sessionId: c.sessionId,
         timeoutMs: c.timeoutMs,
-        queued: c.waiting.length + c.running,
+        queued: c.tasks.length,
         received: c.received,
         sent: c.sent,
         lastOp: c.lastOp,
@@ -912,7 +1015,7 @@ export class ZooKeeperServer {
     const sessions = this.sm.sessions();
     const s = this.stats;
     let outstanding = 0;
-    for (const c of this.connections.values()) outstanding += c.running + c.waiting.length;
+    for (const c of this.connections.values()) outstanding += c.tasks.length;
     const status = this.group?.status();
     const mode = this.options.voters.length === 1 ? "standalone" : status?.role === "leader" ? "leader" : "follower";
     return {

@@ -253,6 +253,36 @@ test("ZooKeeper server: node-zookeeper-client and the wire", async (t) => {
     c.drop();
   });
 
+  await t.test("pipelined writes do not overtake reads between them; auth applies to later writes", async () => {
+    const c = await RawZk.connect(port);
+    assert.ok(c);
+    await c.call(OpCode.create, { path: "/pipe", data: Buffer.from("0"), acl: OPEN_ACL, flags: 0 });
+    // write 1, read, write 2, read: each read sees exactly the writes before it.
+    const xids: number[] = [];
+    for (let round = 1; round <= 20; round++) {
+      xids.push(c.send(OpCode.setData, { path: "/pipe", data: Buffer.from(String(round)), version: -1 }));
+      xids.push(c.send(OpCode.getData, { path: "/pipe", watch: false }));
+    }
+    for (let i = 0; i < xids.length; i += 2) {
+      const written = await c.reply(xids[i]);
+      const read = await c.reply(xids[i + 1]);
+      const round = i / 2 + 1;
+      assert.equal(written?.header.err, 0);
+      const body = read?.body as { data: Uint8Array; stat: { version: number } };
+      assert.equal(Buffer.from(body.data).toString(), String(round), `read after write ${round}`);
+      assert.equal(body.stat.version, round);
+      assert.ok(read!.header.zxid >= written!.header.zxid);
+    }
+    // An auth between two writes: the second write already carries the new identity.
+    const digest = [{ perms: 31, id: { scheme: "digest", id: digestIdentity("pipe", "pw") } }];
+    const before = c.send(OpCode.create, { path: "/pipe/a", data: null, acl: digest, flags: 0 });
+    c.send(OpCode.auth, { type: 0, scheme: "digest", auth: Buffer.from("pipe:pw") }, -4);
+    const after = c.send(OpCode.setData, { path: "/pipe/a", data: Buffer.from("mine"), version: -1 });
+    assert.equal((await c.reply(before))?.header.err, 0);
+    assert.equal((await c.reply(after))?.header.err, 0, "the write after auth is authorized");
+    c.drop();
+  });
+
   await t.test("node-zookeeper-client watches fire once, in update order", async () => {
     const a = await connect(cluster);
     const b = await connect(cluster);
