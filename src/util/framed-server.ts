@@ -26,6 +26,12 @@ export interface FramedServerOptions {
   inflightBytesMax?: number;
   /** Connections at most; beyond it new connections are closed at once (default 10,000). */
   connectionsMax?: number;
+  /**
+   * Coalesce a connection's writes within one tick into one writev (cork now, uncork on the next
+   * tick). For protocols that answer many small requests in bursts (ZooKeeper replies resolved
+   * inside one apply batch). Default false.
+   */
+  coalesceWrites?: boolean;
   /** Called per connection; returns the protocol's handler for it. */
   accept(connection: FramedConnection): ConnectionHandler;
   /**
@@ -68,11 +74,12 @@ export class FramedConnection {
   context: Record<string, unknown> = {};
   /** Set by the server: dispatches backlogged frames when capacity frees up. */
   onProgress: () => void = () => undefined;
+  private corked = false;
 
   constructor(
     readonly socket: Socket,
     id: number,
-    private readonly limits: { inflightRequestsMax: number; inflightBytesMax: number },
+    private readonly limits: { inflightRequestsMax: number; inflightBytesMax: number; coalesceWrites?: boolean },
     private readonly onBackpressureChange: () => void,
   ) {
     this.id = id;
@@ -113,6 +120,19 @@ export class FramedConnection {
     for (const p of parts) length += p.byteLength;
     const prefix = Buffer.allocUnsafe(4);
     prefix.writeInt32BE(length, 0);
+    if (this.limits.coalesceWrites) {
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          this.socket.uncork();
+        });
+      }
+      this.socket.write(prefix);
+      for (const p of parts) this.socket.write(p);
+      return;
+    }
     if (parts.length === 1 && parts[0].byteLength < 16 * 1024) {
       this.socket.write(Buffer.concat([prefix, parts[0]]));
       return;
@@ -167,6 +187,7 @@ export async function startFramedServer(options: FramedServerOptions): Promise<F
   const limits = {
     inflightRequestsMax: options.inflightRequestsMax ?? 1000,
     inflightBytesMax: options.inflightBytesMax ?? 64 * 2 ** 20,
+    coalesceWrites: options.coalesceWrites ?? false,
   };
   const connectionsMax = options.connectionsMax ?? 10_000;
   const connections = new Set<FramedConnection>();

@@ -270,6 +270,7 @@ export class ZooKeeperServer {
       inflightRequestsMax: INFLIGHT_REQUESTS_MAX,
       inflightBytesMax: Math.max(4 * this.options.packetBytesMax, 16 * 2 ** 20),
       connectionsMax: CONNECTIONS_MAX,
+      coalesceWrites: true,
       sniff: { bytes: 4, decide: (first, framed) => this.sniff(first, framed) },
       accept: (framed) => this.accept(framed),
     });
