@@ -129,6 +129,8 @@ interface Connection {
   advanceAgain: boolean;
   /** Logged one bad-input line already. */
   complained: boolean;
+  /** The first frame (the ConnectRequest) arrived; later frames are requests even before it is answered. */
+  connectSeen: boolean;
   received: number;
   sent: number;
   lastOp: string;
@@ -435,6 +437,7 @@ export class ZooKeeperServer {
       advancing: false,
       advanceAgain: false,
       complained: false,
+      connectSeen: false,
       received: 0,
       sent: 0,
       lastOp: "NA",
@@ -475,7 +478,8 @@ export class ZooKeeperServer {
     }
     connection.received++;
     this.stats.received++;
-    if (connection.state === "handshake") {
+    if (!connection.connectSeen) {
+      connection.connectSeen = true;
       this.enqueue(connection, "barrier", (task) => this.handshake(connection, frame, slot, () => this.executed(connection, task)));
       return;
     }
@@ -962,7 +966,8 @@ export class ZooKeeperServer {
         };
         const fired = this.watches.setWatches(id, body.relativeZxid, lists, (path) => this.sm.peekStat(path));
         for (const n of fired) this.notify(n);
-        this.replyHeader(connection, slot, Xid.setWatches, zxid, 0);
+        // The request's own xid (FinalRequestProcessor): Java sends -8, node-zookeeper-client a counter.
+        this.replyHeader(connection, slot, request.xid, zxid, 0);
         return;
       }
       case OpCode.auth: {

@@ -9,13 +9,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, createServer, type Socket } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
-import { startTestCluster, type TestCluster } from "../../src/synod.js";
+import { startNode, startTestCluster, type TestCluster } from "../../src/synod.js";
 import { digestIdentity } from "../../src/zookeeper/digest.js";
 import { EventType, OpCode } from "../../src/zookeeper/protocol/constants.js";
 import { ErrorCode } from "../../src/zookeeper/protocol/errors.js";
 import { OPEN_ACL, RawZk } from "./raw-zk.js";
+import { JuteReader, JuteWriter } from "../../src/zookeeper/jute/runtime.js";
+import { decodeConnectResponse, encodeConnectRequest } from "../../src/zookeeper/protocol/connect.js";
+import { createFrameReader, lengthPrefixed } from "../../src/zookeeper/protocol/frame.js";
+import { decodeReply, encodeRequest } from "../../src/zookeeper/protocol/requests.js";
 
 interface ZkError extends Error {
   getCode(): number;
@@ -28,6 +35,7 @@ interface Stat {
   numChildren: number;
 }
 interface ZkClient {
+  on(event: "state", listener: (state: { name: string }) => void): void;
   connect(): void;
   close(): void;
   once(event: "connected" | "disconnected" | "expired", listener: () => void): void;
@@ -281,6 +289,30 @@ test("ZooKeeper server: node-zookeeper-client and the wire", async (t) => {
     assert.equal((await c.reply(before))?.header.err, 0);
     assert.equal((await c.reply(after))?.header.err, 0, "the write after auth is authorized");
     c.drop();
+  });
+
+  await t.test("requests sent right behind a new session's ConnectRequest wait for the session", async () => {
+    const socket = netConnect(port, "127.0.0.1");
+    await once(socket, "connect");
+    const w = new JuteWriter();
+    encodeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 30_000, sessionId: 0n, passwd: new Uint8Array(16), readOnly: false });
+    const connect = lengthPrefixed(w.toBytes());
+    w.reset();
+    encodeRequest(w, -4, OpCode.auth, { type: 0, scheme: "digest", auth: Buffer.from("early:bird") });
+    const auth = lengthPrefixed(w.toBytes());
+    w.reset();
+    encodeRequest(w, 1, OpCode.create, { path: "/early", data: null, acl: [{ perms: 31, id: { scheme: "auth", id: "" } }], flags: 1 });
+    const create = lengthPrefixed(w.toBytes());
+    socket.write(Buffer.concat([connect, auth, create]));
+    const reader = createFrameReader(1 << 20);
+    const frames: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => frames.push(...reader.push(chunk)));
+    await waitFor(() => frames.length >= 3, 5000, "three replies");
+    assert.ok(decodeConnectResponse(new JuteReader(frames[0])).timeOut > 0);
+    assert.equal(decodeReply(frames[1], OpCode.auth).header.err, 0);
+    const created = decodeReply(frames[2], OpCode.create);
+    assert.deepEqual([created.header.xid, created.header.err, created.body], [1, 0, { path: "/early" }], "created with the session and the auth that came before it");
+    socket.destroy();
   });
 
   await t.test("node-zookeeper-client watches fire once, in update order", async () => {
@@ -566,4 +598,109 @@ test("the default whitelist serves srvr only", async (t) => {
   assert.match(await word("srvr"), /^Zookeeper version:/);
   assert.equal(await word("ruok"), "ruok is not executed because it is not in the whitelist.\n");
   assert.equal(await word("envi"), "envi is not executed because it is not in the whitelist.\n");
+});
+
+/** A TCP proxy whose connections the test can cut, to make a real client lose its connection. */
+async function startProxy(targetPort: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+  const pairs = new Set<[Socket, Socket]>();
+  const server = createServer((client) => {
+    const upstream = netConnect(targetPort, "127.0.0.1");
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      pairs.delete(pair);
+    };
+    client.on("error", end);
+    upstream.on("error", end);
+    client.on("close", end);
+    upstream.on("close", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut: () => {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      pairs.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const [a, b] of pairs) {
+          a.destroy();
+          b.destroy();
+        }
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test("node-zookeeper-client reconnects with its session id and password after a cut connection; its watch survives", async (t) => {
+  const cluster = await startTestCluster();
+  t.after(() => cluster.close());
+  const proxy = await startProxy(cluster.nodes[0].zookeeperPort);
+  t.after(() => proxy.close());
+  const client = zookeeper.createClient(`127.0.0.1:${proxy.port}`, { sessionTimeout: 30_000, retries: 0 });
+  const states: string[] = [];
+  client.on("state", (state) => states.push(state.name));
+  const connected = new Promise<void>((resolve) => client.once("connected", resolve));
+  client.connect();
+  await connected;
+  t.after(() => client.close());
+  const other = await connect(cluster);
+  t.after(() => other.close());
+  const sessionBefore = client.getSessionId().toString("hex");
+  await call((cb) => client.create("/nzc-eph", null, ACL.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL, cb));
+  await call((cb) => other.create("/nzc-watched", buf("0"), ACL.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, cb));
+  const events: string[] = [];
+  await getData(client, "/nzc-watched", (e) => events.push(e.name));
+  proxy.cut();
+  await waitFor(() => states.filter((s) => s === "SYNC_CONNECTED").length >= 2, 10_000, "the client to reconnect");
+  assert.ok(states.includes("DISCONNECTED"), `states: ${states.join(",")}`);
+  assert.ok(!states.includes("EXPIRED"));
+  assert.equal(client.getSessionId().toString("hex"), sessionBefore, "same session after the reconnect");
+  // The session's ephemeral survived the cut, and the watch was re-registered (SetWatches).
+  assert.ok(await call<Stat | null>((cb) => other.exists("/nzc-eph", undefined, cb)));
+  await call((cb) => other.setData("/nzc-watched", buf("1"), -1, cb));
+  await waitFor(() => events.length > 0, 5000, "the re-registered watch");
+  assert.deepEqual(events, ["NODE_DATA_CHANGED"]);
+});
+
+test("sessions, ephemerals and the session secret survive a node restart; a resumed session keeps its ephemeral, an abandoned one expires", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "synod-zk-restart-"));
+  const settings = { nodeId: 1, dataDir: join(dir, "node"), host: "127.0.0.1", kafkaPort: 0, zookeeperPort: 0, adminPort: 0, logLevel: "warn", zookeeperSessionTimeoutMsMin: 1000 };
+  let node = await startNode(settings);
+  t.after(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const kept = await RawZk.connect(node.zookeeperPort, { timeoutMs: 4000 });
+  const abandoned = await RawZk.connect(node.zookeeperPort, { timeoutMs: 1000 });
+  assert.ok(kept && abandoned);
+  assert.equal((await kept.call(OpCode.create, { path: "/kept", data: null, acl: OPEN_ACL, flags: 1 })).err, 0);
+  assert.equal((await abandoned.call(OpCode.create, { path: "/abandoned", data: null, acl: OPEN_ACL, flags: 1 })).err, 0);
+  kept.drop();
+  abandoned.drop();
+  await node.close();
+  node = await startNode(settings);
+  // Resume on the restarted node: the password checks out (the secret was replicated, not per process).
+  const resumed = await RawZk.connect(node.zookeeperPort, { sessionId: kept.sessionId, passwd: kept.passwd });
+  assert.ok(resumed);
+  assert.equal(resumed.connectResponse.timeOut, 4000);
+  const observer = await RawZk.connect(node.zookeeperPort);
+  assert.ok(observer);
+  assert.equal((await observer.call(OpCode.exists, { path: "/abandoned", watch: true })).err, 0, "the new leader gave it a fresh timeout");
+  await waitFor(() => observer.notifications().length > 0, 5000, "the abandoned session's expiry");
+  for (let i = 0; i < 4; i++) {
+    resumed.send(OpCode.ping, null, -2);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.equal((await observer.call(OpCode.exists, { path: "/kept", watch: false })).err, 0, "the resumed session's ephemeral is still there");
+  resumed.drop();
+  observer.drop();
 });
