@@ -481,7 +481,11 @@ test("ZooKeeper server: node-zookeeper-client and the wire", async (t) => {
     await c.call(OpCode.create, { path: "/sw/same", data: null, acl: OPEN_ACL, flags: 0 });
     const mark = (await c.call(OpCode.create, { path: "/sw/changed", data: null, acl: OPEN_ACL, flags: 0 })).zxid;
     await c.call(OpCode.setData, { path: "/sw/changed", data: Buffer.from("new"), version: -1 });
-    const xid = c.send(OpCode.setWatches, { relativeZxid: mark, dataWatches: ["/sw/same", "/sw/changed", "/sw/gone"], existWatches: ["/sw/later"], childWatches: [] }, -8);
+    const xid = c.send(
+      OpCode.setWatches2,
+      { relativeZxid: mark, dataWatches: ["/sw/same", "/sw/changed", "/sw/gone"], existWatches: ["/sw/later"], childWatches: [], persistentWatches: [], persistentRecursiveWatches: ["/sw-rec"] },
+      -8,
+    );
     await c.reply(xid);
     assert.deepEqual(
       c.notifications().map((e) => `${e.type} ${e.path}`),
@@ -489,9 +493,12 @@ test("ZooKeeper server: node-zookeeper-client and the wire", async (t) => {
     );
     await c.call(OpCode.create, { path: "/sw/later", data: null, acl: OPEN_ACL, flags: 0 });
     await c.call(OpCode.setData, { path: "/sw/same", data: Buffer.from("x"), version: -1 });
+    await c.call(OpCode.create, { path: "/sw-rec", data: null, acl: OPEN_ACL, flags: 0 });
+    await c.call(OpCode.create, { path: "/sw-rec/x", data: null, acl: OPEN_ACL, flags: 0 });
     assert.deepEqual(
       c.notifications().slice(2).map((e) => `${e.type} ${e.path}`),
-      [`${EventType.nodeCreated} /sw/later`, `${EventType.nodeDataChanged} /sw/same`],
+      [`${EventType.nodeCreated} /sw/later`, `${EventType.nodeDataChanged} /sw/same`, `${EventType.nodeCreated} /sw-rec`, `${EventType.nodeCreated} /sw-rec/x`],
+      "SetWatches2 re-armed a persistent-recursive watch",
     );
     c.drop();
   });
@@ -601,9 +608,14 @@ test("the default whitelist serves srvr only", async (t) => {
 });
 
 /** A TCP proxy whose connections the test can cut, to make a real client lose its connection. */
-async function startProxy(targetPort: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+async function startProxy(targetPort: number): Promise<{ port: number; cut(): void; block(blocked: boolean): void; close(): Promise<void> }> {
   const pairs = new Set<[Socket, Socket]>();
+  let blocked = false;
   const server = createServer((client) => {
+    if (blocked) {
+      client.destroy();
+      return;
+    }
     const upstream = netConnect(targetPort, "127.0.0.1");
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -628,6 +640,9 @@ async function startProxy(targetPort: number): Promise<{ port: number; cut(): vo
         b.destroy();
       }
       pairs.clear();
+    },
+    block: (value) => {
+      blocked = value;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -703,4 +718,28 @@ test("sessions, ephemerals and the session secret survive a node restart; a resu
   assert.equal((await observer.call(OpCode.exists, { path: "/kept", watch: false })).err, 0, "the resumed session's ephemeral is still there");
   resumed.drop();
   observer.drop();
+});
+
+test("node-zookeeper-client: a session that cannot reach the server expires, its ephemeral vanishes, and the client learns it on reconnect", async (t) => {
+  const cluster = await startTestCluster({ node: { zookeeperSessionTimeoutMsMin: 600 } });
+  t.after(() => cluster.close());
+  const proxy = await startProxy(cluster.nodes[0].zookeeperPort);
+  t.after(() => proxy.close());
+  const client = zookeeper.createClient(`127.0.0.1:${proxy.port}`, { sessionTimeout: 600, retries: 0 });
+  const expired = new Promise<void>((resolve) => client.once("expired", resolve));
+  const connected = new Promise<void>((resolve) => client.once("connected", resolve));
+  client.connect();
+  await connected;
+  t.after(() => client.close());
+  const observer = await connect(cluster);
+  t.after(() => observer.close());
+  await call((cb) => client.create("/nzc-expiring", null, ACL.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL, cb));
+  const events: string[] = [];
+  await call<Stat | null>((cb) => observer.exists("/nzc-expiring", (e) => events.push(e.name), cb));
+  proxy.block(true);
+  proxy.cut();
+  await waitFor(() => events.length > 0, 5000, "the ephemeral's deletion by expiry");
+  assert.deepEqual(events, ["NODE_DELETED"]);
+  proxy.block(false);
+  await expired;
 });
