@@ -352,11 +352,12 @@ export class ZooKeeperServer {
     }
   }
 
-  /** Proposes a command; undefined when it was not applied (this node cannot know the outcome or it was refused). */
+  /** A command stamped with this node's wall time (ctime/mtime and TTL decisions come from it). */
   private encode(body: CommandBody, sessionId: bigint, identities: readonly Identity[]): Buffer {
     return encodeCommand({ wallTimeMs: Math.floor(this.options.clock.wallMs()), sessionId, identities: identities as Identity[], body }, (size) => Buffer.allocUnsafe(size)) as Buffer;
   }
 
+  /** Proposes a command; undefined when it was not applied (refused, or this node cannot know the outcome). */
   private async propose(body: CommandBody, sessionId: bigint, identities: readonly Identity[]): Promise<CoordApplyResult | undefined> {
     const bytes = this.encode(body, sessionId, identities);
     const outcome = await this.group.propose(bytes);
