@@ -11,6 +11,7 @@ import { systemClock } from "./node/system-clock.js";
 import { NodeRuntime } from "./node/runtime.js";
 import { KafkaCluster } from "./kafka/cluster.js";
 import { startKafkaBroker } from "./kafka/broker.js";
+import { startZooKeeperServer } from "./zookeeper/server.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +36,10 @@ export interface SynodNode {
   readonly kafkaPort: number;
   /** "host:port" for Kafka clients' bootstrap servers. */
   readonly bootstrapServers: string;
+  /** The ZooKeeper listener's bound port. */
+  readonly zookeeperPort: number;
+  /** "host:port" for ZooKeeper clients' connect string. */
+  readonly zookeeperConnectString: string;
   readonly registry: Registry;
   /** Stops listeners and flushes state; idempotent. */
   close(): Promise<void>;
@@ -119,6 +124,27 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     stack.defer(() => cluster.close());
     if (!(await cluster.ready(10_000))) throw new Error("the metadata group did not elect a leader within 10 s");
 
+    // The coordination group has the metadata group's voters; its leader serves ZooKeeper clients.
+    const zookeeper = await startZooKeeperServer({
+      runtime,
+      clock: systemClock,
+      logger,
+      registry,
+      host: config.host,
+      port: config.zookeeperPort,
+      voters: [config.nodeId],
+      sessionTimeoutMsMin: config.zookeeperSessionTimeoutMsMin,
+      sessionTimeoutMsMax: config.zookeeperSessionTimeoutMsMax,
+      fourLetterWordWhitelist: config.zookeeper4lwWhitelist,
+      packetBytesMax: config.zookeeperPacketBytesMax,
+      extendedTypesEnabled: config.zookeeperExtendedTypesEnabled,
+      superDigest: config.zookeeperSuperDigest,
+      containerCheckMs: config.zookeeperContainerCheckMs,
+      dataDir: dataDir.path,
+    });
+    stack.defer(() => zookeeper.close());
+    if (!(await zookeeper.ready(10_000))) throw new Error("the coordination group did not become ready within 10 s");
+
     const admin: AdminServer = stack.add(
       await startAdminServer({
         host: config.host,
@@ -130,13 +156,16 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     );
     status = "ok";
     const bootstrapServers = `${config.advertisedHost ?? config.host}:${advertisedPort}`;
-    logger.info({ kafka: bootstrapServers, admin: admin.port }, "node started");
+    const zookeeperConnectString = `${config.advertisedHost ?? config.host}:${zookeeper.port}`;
+    logger.info({ kafka: bootstrapServers, zookeeper: zookeeperConnectString, admin: admin.port }, "node started");
     return {
       config,
       identity: dataDir.identity,
       adminPort: admin.port,
       kafkaPort: advertisedPort,
       bootstrapServers,
+      zookeeperPort: zookeeper.port,
+      zookeeperConnectString,
       registry,
       close: async () => {
         status = "stopping";
@@ -162,6 +191,8 @@ export interface TestClusterOptions {
 
 export interface TestCluster {
   readonly bootstrapServers: string;
+  /** ZooKeeper connect string of every node ("127.0.0.1:p1,127.0.0.1:p2"). */
+  readonly zookeeperConnectString: string;
   readonly nodes: SynodNode[];
   close(): Promise<void>;
 }
@@ -189,6 +220,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   });
   return {
     bootstrapServers: node.bootstrapServers,
+    zookeeperConnectString: node.zookeeperConnectString,
     nodes: [node],
     close: async () => {
       await node.close();
