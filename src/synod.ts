@@ -16,6 +16,7 @@ import { registerRuntimeMetrics } from "./node/metrics.js";
 import { KafkaCluster } from "./kafka/cluster.js";
 import type { ClusterView } from "./kafka/backend.js";
 import { startKafkaBroker } from "./kafka/broker.js";
+import { startZooKeeperServer } from "./zookeeper/server.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +41,10 @@ export interface SynodNode {
   readonly kafkaPort: number;
   /** "host:port" for Kafka clients' bootstrap servers. */
   readonly bootstrapServers: string;
+  /** The ZooKeeper listener's bound port. */
+  readonly zookeeperPort: number;
+  /** "host:port" for ZooKeeper clients' connect string. */
+  readonly zookeeperConnectString: string;
   readonly registry: Registry;
   /** The node's runtime (its Paxos groups): for tests, tools and introspection. */
   readonly runtime: NodeRuntime;
@@ -161,6 +166,29 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     // A cluster node waits for a quorum of its peers to elect a metadata leader.
     if (!(await cluster.ready(clustered ? 60_000 : 10_000))) throw new Error("the metadata group did not elect a leader in time");
 
+    // The coordination group has the metadata group's voters; its leader serves ZooKeeper clients.
+    const zookeeper = await startZooKeeperServer({
+      runtime,
+      clock: systemClock,
+      logger,
+      registry,
+      host: config.host,
+      port: config.zookeeperPort,
+      voters: clustered ? metaVotersOf(peers) : [config.nodeId],
+      sessionTimeoutMsMin: config.zookeeperSessionTimeoutMsMin,
+      sessionTimeoutMsMax: config.zookeeperSessionTimeoutMsMax,
+      fourLetterWordWhitelist: config.zookeeper4lwWhitelist,
+      packetBytesMax: config.zookeeperPacketBytesMax,
+      extendedTypesEnabled: config.zookeeperExtendedTypesEnabled,
+      superDigest: config.zookeeperSuperDigest,
+      containerCheckMs: config.zookeeperContainerCheckMs,
+      dataDir: dataDir.path,
+    });
+    stack.defer(() => zookeeper.close());
+    // A single node serves ZooKeeper clients as soon as it leads the coordination group; in a
+    // cluster the group's leader (wherever it is) serves them and this node need not wait.
+    if (!clustered && !(await zookeeper.ready(10_000))) throw new Error("the coordination group did not become ready within 10 s");
+
     const admin: AdminServer = stack.add(
       await startAdminServer({
         host: config.host,
@@ -193,13 +221,16 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     );
     status = "ok";
     const bootstrapServers = `${config.advertisedHost ?? config.host}:${advertisedPort}`;
-    logger.info({ kafka: bootstrapServers, admin: admin.port }, "node started");
+    const zookeeperConnectString = `${config.advertisedHost ?? config.host}:${zookeeper.port}`;
+    logger.info({ kafka: bootstrapServers, zookeeper: zookeeperConnectString, admin: admin.port }, "node started");
     return {
       config,
       identity: dataDir.identity,
       adminPort: admin.port,
       kafkaPort: advertisedPort,
       bootstrapServers,
+      zookeeperPort: zookeeper.port,
+      zookeeperConnectString,
       registry,
       runtime,
       kafka: cluster.cluster,
@@ -250,6 +281,8 @@ export interface TestClusterOptions {
 export interface TestCluster {
   /** Every running node's Kafka address, comma-separated. */
   readonly bootstrapServers: string;
+  /** ZooKeeper connect string of every running node ("127.0.0.1:p1,127.0.0.1:p2"). */
+  readonly zookeeperConnectString: string;
   /** nodes[i] is node i+1 (a stopped node keeps its last handle until restarted). */
   readonly nodes: SynodNode[];
   /** Stops one node (its data stays); the others keep running. */
@@ -298,6 +331,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   return {
     get bootstrapServers() {
       return nodes.filter((n) => !stopped.has(n.config.nodeId)).map((n) => n.bootstrapServers).join(",");
+    },
+    get zookeeperConnectString() {
+      return nodes.filter((n) => !stopped.has(n.config.nodeId)).map((n) => n.zookeeperConnectString).join(",");
     },
     nodes,
     stop: async (nodeId) => {
