@@ -105,7 +105,9 @@ export class KafkaCluster implements KafkaBackend {
     this.cluster = {
       nodeId: options.runtime.nodeId,
       clusterId: options.clusterId,
-      controllerId: () => this.options.runtime.leaderOf(META_GROUP_ID)?.leaderId ?? -1,
+      // Every node accepts admin requests (it forwards metadata proposals to the leader), so when
+      // the metadata leader is not known right now this node names itself rather than nobody.
+      controllerId: () => this.options.runtime.leaderOf(META_GROUP_ID)?.leaderId ?? this.options.runtime.nodeId,
       nodes: () => [...this.meta.nodes.values()].sort((a, b) => a.nodeId - b.nodeId),
       advertised: (nodeId) => {
         const node = this.meta.nodes.get(nodeId);
