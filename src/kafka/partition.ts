@@ -5,7 +5,7 @@
 import type { Logger } from "../util/logger.js";
 import { storedCommands, type ReplicatedGroup } from "../node/group.js";
 import { PartitionState, type PartitionResult, type ProduceRejection } from "../log/partition.js";
-import { PRODUCE, decodePartitionCommand, encodeProduce, encodeSetLogStart } from "../log/partition-command.js";
+import { PRODUCE, decodePartitionCommand, encodeSetLogStart, produceCommandParts } from "../log/partition-command.js";
 import { ATTRIBUTE_TIMESTAMP_TYPE, readBatchHeaders } from "../log/batch.js";
 import { ErrorCode } from "./protocol/generated/errors.js";
 import { RecordBatchError } from "./records/errors.js";
@@ -155,7 +155,7 @@ export class KafkaPartition {
     try {
       let locallyDurable: (() => void) | undefined;
       const durable = options.acks === 1 ? new Promise<"durable">((resolve) => (locallyDurable = () => resolve("durable"))) : undefined;
-      const proposal = this.group.propose(encodeProduce(nowMs, this.config.logAppendTime, [records]), locallyDurable);
+      const proposal = this.group.propose(produceCommandParts(nowMs, this.config.logAppendTime, [records]), locallyDurable);
       const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(1, options.timeoutMs))));
       if (durable) {
         // acks=1: answer once the leader's own log has the batch on disk, with the offsets it

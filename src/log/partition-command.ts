@@ -20,6 +20,19 @@ export type PartitionCommand =
   | { type: typeof SET_LOG_START; logStartOffset: number; firstRetainedSlot: number }
   | { type: typeof EXPIRE_PRODUCERS; nowMs: number; producerIdleMsMax: number };
 
+/**
+ * A produce command as parts — its 10-byte header, then the batches as given (not copied): the
+ * consensus layer copies everything once into the slot. encodeProduce is the same bytes in one
+ * buffer.
+ */
+export function produceCommandParts(appendTimeMs: number, logAppendTime: boolean, batches: readonly Uint8Array[]): Uint8Array[] {
+  const header = new Uint8Array(PRODUCE_BATCHES_OFFSET);
+  header[0] = PRODUCE;
+  writeI64(header, 1, appendTimeMs);
+  header[9] = logAppendTime ? PRODUCE_FLAG_LOG_APPEND_TIME : 0;
+  return [header, ...batches];
+}
+
 /** Encodes a produce command; `batches` may be a list of buffers to avoid concatenating first. */
 export function encodeProduce(appendTimeMs: number, logAppendTime: boolean, batches: readonly Uint8Array[]): Uint8Array {
   let size = PRODUCE_BATCHES_OFFSET;

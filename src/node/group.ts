@@ -24,7 +24,7 @@ import {
   decodeMessage,
   decodeSnapshotMeta,
   encodeHardState,
-  encodeLogEntry,
+  encodeLogEntryParts,
   encodeMessage,
   encodeSnapshotMeta,
   EntryKind,
@@ -288,7 +288,7 @@ export class ReplicatedGroup<R> {
    * before a majority has it (Kafka's acks=1 answers then; see docs/operations.md for what that
    * risks).
    */
-  propose(data: Uint8Array, onLocallyDurable?: () => void): Promise<ProposeOutcome<R>> {
+  propose(data: Uint8Array | readonly Uint8Array[], onLocallyDurable?: () => void): Promise<ProposeOutcome<R>> {
     if (this.closed || this.failed) return Promise.resolve({ ok: false, reason: "closed" });
     const result = this.guard(() => this.replica.propose({ data }));
     if (result === undefined) return Promise.resolve({ ok: false, reason: "closed" });
@@ -456,9 +456,10 @@ export class ReplicatedGroup<R> {
       // Keys must not decrease in storage; an entry without a key (no-op, skipped batch) repeats the last.
       const key = Math.max(this.lastKey, fields.key ?? this.lastKey);
       this.lastKey = key;
-      const payload = encodeLogEntry(entry);
+      const payload = encodeLogEntryParts(entry);
+      const bytes = payload[0].length + payload[1].length;
       // The storage write buffer is bounded: hand what is buffered to the OS before it fills.
-      if (this.log.bufferedBytes + payload.length + 64 > WRITE_BUFFER_BYTES) await this.log.flush();
+      if (this.log.bufferedBytes + bytes + 64 > WRITE_BUFFER_BYTES) await this.log.flush();
       this.log.append({ timestamp: fields.timestamp, key: key === Number.MIN_SAFE_INTEGER ? undefined : key, payload });
     }
     if (syncRequired || entries.length > 0) await this.log.sync();

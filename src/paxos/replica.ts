@@ -14,7 +14,7 @@
 //   - Commit: a slot is chosen when a majority of every configuration governing the uncommitted
 //     window matched it in the leader's CURRENT ballot; commit rides on Accepts and heartbeats.
 import { assert } from "../util/assert.js";
-import { BatchBuilder, commandBytes, validCommand, BATCH_HEADER_BYTES, type Command } from "./command.js";
+import { BatchBuilder, commandBytes, validCommand, BATCH_HEADER_BYTES, type ProposedCommand } from "./command.js";
 import type { SnapshotMeta } from "./codec.js";
 import { leaseTicks, resolveOptions, type ReplicaOptions, type ResolvedOptions } from "./config.js";
 import { ReplicaLog } from "./log.js";
@@ -358,7 +358,7 @@ export class Replica {
     }
   }
 
-  propose(command: Command): ProposeResult {
+  propose(command: ProposedCommand): ProposeResult {
     assert(validCommand(command), "a well-formed command");
     const leader = this.leader;
     if (leader === undefined) return { kind: "notLeader", leaderHint: this.leaderId };
