@@ -5,7 +5,7 @@
 // request or a frame over the limit is logged once and closes that connection only.
 import type { Logger } from "../util/logger.js";
 import { startFramedServer, type FramedConnection, type FramedServer, type ReplySlot } from "../util/framed-server.js";
-import { decodeRequest, encodeResponse, type DecodedRequest } from "./protocol/request.js";
+import { decodeRequest, encodeResponse, encodeResponseChunks, type DecodedRequest } from "./protocol/request.js";
 import { KafkaRequestError } from "./protocol/errors.js";
 import { ApiKey, SUPPORTED_VERSIONS, isSupported } from "./api-versions.js";
 import type { KafkaBackend } from "./backend.js";
@@ -129,7 +129,14 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
     handler(context, request.body)
       .then((body) => {
         options.onRequest?.(apiKey, apiVersion, performance.now() - started, true);
-        slot.resolve(body === null ? null : encodeResponse(apiKey, apiVersion, correlationId, body).subarray(4));
+        if (body === null) return slot.resolve(null);
+        if (apiKey === ApiKey.Fetch) {
+          // Record batches go to the socket by reference (gathered), not copied into the frame.
+          const chunks = encodeResponseChunks(apiKey, apiVersion, correlationId, body);
+          chunks[0] = chunks[0].subarray(4);
+          return slot.resolve(chunks);
+        }
+        slot.resolve(encodeResponse(apiKey, apiVersion, correlationId, body).subarray(4));
       })
       .catch((error: unknown) => {
         options.onRequest?.(apiKey, apiVersion, performance.now() - started, false);

@@ -251,11 +251,18 @@ export class KafkaPartition {
     if (fetchOffset === base.highWatermark) return { ...base, errorCode: ErrorCode.NONE, records: [], recordsBytes: 0 };
     const log = this.group.storage;
     const appliedSlot = this.group.appliedSlot;
-    let slot = await this.startSlotFor(fetchOffset);
+    // Read from the key index's candidate straight away; only when its first entry cannot hold the
+    // offset (a no-op or skipped entry, rare) look further back. One read per fetch, usually.
+    let slot = (await log.lookupByKey(fetchOffset)) ?? log.firstIndex;
+    let entries = await log.read(slot, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, maxBytes) });
+    if (entries.length > 0 && !this.holdsOffsetAtOrBefore(entries[0], fetchOffset)) {
+      slot = await this.startSlotFor(fetchOffset);
+      entries = await log.read(slot, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, maxBytes) });
+    }
     const records: Buffer[] = [];
     let bytes = 0;
-    while (slot <= appliedSlot && (bytes < maxBytes || records.length === 0)) {
-      const entries = await log.read(slot, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, maxBytes - bytes) });
+    for (let first = true; slot <= appliedSlot && (bytes < maxBytes || records.length === 0); first = false) {
+      if (!first) entries = await log.read(slot, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, maxBytes - bytes) });
       if (entries.length === 0) break;
       for (const stored of entries) {
         slot = stored.index + 1;
@@ -286,26 +293,26 @@ export class KafkaPartition {
    * entry (its key was claimed by an older leader and clamped), so step back to the nearest
    * entry that holds applied batches starting at or before the offset.
    */
+  /** True when the stored entry carries applied batches whose first offset is <= `offset`. */
+  private holdsOffsetAtOrBefore(stored: { index: number; payload: Buffer }, offset: number): boolean {
+    if (this.state.isSkipped(stored.index)) return false;
+    const batches = recordBatchesOf(storedCommands(stored.payload).commands);
+    if (batches.length === 0) return false;
+    const first = batches[0];
+    return Number(Buffer.from(first.buffer, first.byteOffset, first.byteLength).readBigInt64BE(BatchField.baseOffset)) <= offset;
+  }
+
   private async startSlotFor(offset: number): Promise<number> {
     const log = this.group.storage;
     let slot = (await log.lookupByKey(offset)) ?? log.firstIndex;
-    const windowEntries = 16;
-    for (let steps = 0; slot > log.firstIndex && steps < 64; steps++) {
-      const from = Math.max(log.firstIndex, slot - windowEntries + 1);
-      const entries = await log.read(from, { toExclusive: slot + 1, maxEntries: windowEntries });
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const stored = entries[i];
-        if (this.state.isSkipped(stored.index)) continue;
-        const batches = recordBatchesOf(storedCommands(stored.payload).commands);
-        if (batches.length === 0) continue;
-        const first = batches[0];
-        const baseOffset = Number(Buffer.from(first.buffer, first.byteOffset, first.byteLength).readBigInt64BE(BatchField.baseOffset));
-        if (baseOffset <= offset) return stored.index;
-      }
-      if (from === log.firstIndex) return log.firstIndex;
-      slot = from - 1;
+    // Usually the candidate itself holds the offset; step back one entry at a time otherwise
+    // (no-ops are tiny, skipped entries rare), reading one entry per step, never a window.
+    for (let steps = 0; slot >= log.firstIndex && steps < 256; steps++, slot--) {
+      const [stored] = await log.read(slot, { maxEntries: 1 });
+      if (!stored) return slot;
+      if (this.holdsOffsetAtOrBefore(stored, offset)) return stored.index;
     }
-    return slot;
+    return Math.max(slot, log.firstIndex);
   }
 
   /** ListOffsets: -1 latest, -2 earliest, else the first offset with timestamp >= the given one. */

@@ -8,6 +8,7 @@ import type { FetchResponse, FetchableTopicResponse, PartitionData } from "../pr
 import { ErrorCode } from "../protocol/generated/errors.js";
 import type { FetchPartitionResult } from "../backend.js";
 import type { HandlerContext } from "./index.js";
+import { BufferList } from "../protocol/writer.js";
 
 /** Upper bound on how long a fetch may park, whatever the client asks (Kafka clients send ≤ 30 s). */
 const FETCH_WAIT_MS_MAX = 60_000;
@@ -87,7 +88,8 @@ function buildResponse(context: HandlerContext, wanted: Wanted[], results: Fetch
       lastStableOffset: BigInt(r.lastStableOffset),
       logStartOffset: BigInt(r.logStartOffset),
       abortedTransactions: [],
-      records: r.records.length === 1 ? r.records[0] : Buffer.concat(r.records, r.recordsBytes),
+      // Batch slices from several storage reads, encoded as one value without concatenating.
+      records: r.records.length === 1 ? r.records[0] : (new BufferList(r.records) as unknown as Buffer),
     };
     if (v < 5) delete data.logStartOffset;
     if (v >= 11) data.preferredReadReplica = -1;

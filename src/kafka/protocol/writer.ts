@@ -22,7 +22,22 @@ function utf8Length(value: string | null, what: string): number {
   return length;
 }
 
+/**
+ * Several buffers that encode as one `bytes`/`records` value, never concatenated: a Fetch
+ * response's record batches come from several storage reads and go to the socket as they are.
+ * Pass one where a Buffer is expected (cast), e.g. `records: new BufferList(slices) as unknown as Buffer`.
+ */
+export class BufferList {
+  readonly length: number;
+  constructor(readonly parts: readonly Buffer[]) {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    this.length = length;
+  }
+}
+
 function bufferLength(value: Buffer | null, what: string): number {
+  if (value instanceof BufferList) return value.length;
   if (!Buffer.isBuffer(value)) throw new KafkaEncodeError("NULL_NOT_ALLOWED", `${what}: expected a Buffer, got ${value === null ? "null" : typeof value}`);
   return value.length;
 }
@@ -206,6 +221,10 @@ export class Writer {
   }
 
   raw(value: Buffer): void {
+    if ((value as unknown) instanceof BufferList) {
+      for (const part of (value as unknown as BufferList).parts) this.raw(part);
+      return;
+    }
     if (value.length >= this.gatherBytesMin) {
       if (this.offset > this.cut) this.chunks.push(this.buf.subarray(this.cut, this.offset));
       this.chunks.push(value);
