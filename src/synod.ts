@@ -145,6 +145,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       autoCreateTopics: config.autoCreateTopics,
       defaultPartitions: config.defaultPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
+      configuredNodes: peers.map((p) => p.nodeId),
       saslPlainUsers: parseSaslUsers(config.kafkaSaslUsers),
       coordinator: { initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs },
     });

@@ -38,8 +38,10 @@ export interface KafkaClusterOptions {
   self: Omit<NodeInfo, "nodeId">;
   autoCreateTopics: boolean;
   defaultPartitions: number;
-  /** -1: min(3, nodes). */
+  /** -1: min(3, nodes), counting the configured peers as well as the registered nodes (see createTopics). */
   defaultReplicationFactor: number;
+  /** The nodes named by --peers (empty on a single node). */
+  configuredNodes?: readonly number[];
   saslPlainUsers: ReadonlyMap<string, string>;
   coordinator?: Partial<CoordinatorConfig>;
   /** How often retention runs on partitions this node leads (default 30 s). */
@@ -227,6 +229,7 @@ export class KafkaCluster implements KafkaBackend {
     const digest = JSON.stringify(nodes.map((n) => [n.nodeId, n.peerHost, n.peerPort]));
     if (digest !== this.nodesDigest) {
       this.nodesDigest = digest;
+      this.logger.info({ nodes: nodes.map((n) => n.nodeId) }, "cluster nodes changed");
       this.options.onNodesChanged?.(nodes);
     }
     const wanted = new Map<string, { topic: TopicInfo; partition: number }>();
@@ -390,8 +393,9 @@ export class KafkaCluster implements KafkaBackend {
     const replicas = topic?.partitions[partition];
     if (!topic || !replicas) return undefined;
     // Only a leader ready to serve is reported (this node's own, or one a peer announced);
-    // otherwise -1, and clients retry with LEADER_NOT_AVAILABLE.
-    const leader = this.options.runtime.leaderOf(partitionGroupId(topic, partition));
+    // otherwise -1, and clients retry with LEADER_NOT_AVAILABLE — except on a node cut off from
+    // most of the cluster, which names the last leader it knew (NodeRuntime.leaderForClients).
+    const leader = this.options.runtime.leaderForClients(partitionGroupId(topic, partition));
     return { leaderId: leader?.leaderId ?? -1, leaderEpoch: leader?.epoch ?? -1, replicas, isr: replicas };
   }
 
@@ -526,6 +530,18 @@ export class KafkaCluster implements KafkaBackend {
     return handle.state.nextOffset;
   }
 
+  /**
+   * The cluster's size for the default replication factor: the active registered nodes and the
+   * configured peers (less decommissioning ones). Counting the peers matters while a new cluster
+   * forms: a topic auto-created before every node registered must not get fewer replicas than the
+   * cluster will have — it fails (clients retry) until enough nodes are registered.
+   */
+  private clusterSize(active: readonly number[]): number {
+    const ids = new Set([...active, ...(this.options.configuredNodes ?? [])]);
+    for (const node of this.meta.nodes.values()) if (node.state === "decommissioning") ids.delete(node.nodeId);
+    return ids.size;
+  }
+
   async createTopics(topics: TopicCreation[], validateOnly: boolean): Promise<AdminOutcome[]> {
     const nodes = activeNodes(this.meta);
     const outcomes: AdminOutcome[] = [];
@@ -538,11 +554,16 @@ export class KafkaCluster implements KafkaBackend {
         outcomes.push({ errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: "the cluster has no registered nodes yet" });
         continue;
       }
-      const replicationFactor = creation.replicationFactor === -1 ? (this.settings.defaultReplicationFactor === -1 ? Math.min(3, nodes.length) : this.settings.defaultReplicationFactor) : creation.replicationFactor;
+      const replicationFactor = creation.replicationFactor === -1 ? (this.settings.defaultReplicationFactor === -1 ? Math.min(3, this.clusterSize(nodes)) : this.settings.defaultReplicationFactor) : creation.replicationFactor;
+      if (creation.assignments.length === 0 && replicationFactor > nodes.length) {
+        // Never silently fewer replicas than asked for (Kafka: INVALID_REPLICATION_FACTOR).
+        outcomes.push({ errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `replication factor ${replicationFactor} is larger than the ${nodes.length} active nodes` });
+        continue;
+      }
       const partitions =
         creation.assignments.length > 0
           ? creation.assignments.sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
-          : placeReplicas(nodes, creation.numPartitions === -1 ? this.settings.defaultPartitions : creation.numPartitions, Math.min(replicationFactor, nodes.length), this.meta.topics.size);
+          : placeReplicas(nodes, creation.numPartitions === -1 ? this.settings.defaultPartitions : creation.numPartitions, replicationFactor, this.meta.topics.size);
       if (validateOnly) {
         outcomes.push({ errorCode: ErrorCode.NONE });
         continue;
@@ -552,7 +573,10 @@ export class KafkaCluster implements KafkaBackend {
       const result = await this.proposeMeta({ op: "createTopic", topic });
       if (!result) outcomes.push({ errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: "this node cannot reach the metadata leader" });
       else if (!result.ok) outcomes.push({ errorCode: result.error === "topicExists" ? ErrorCode.TOPIC_ALREADY_EXISTS : ErrorCode.INVALID_REQUEST, errorMessage: result.detail ?? result.error });
-      else outcomes.push({ errorCode: ErrorCode.NONE });
+      else {
+        this.logger.info({ topic: creation.name, replicas: partitions.length <= 16 ? partitions : `${partitions.length} partitions` }, "topic created");
+        outcomes.push({ errorCode: ErrorCode.NONE });
+      }
     }
     // Answer once local partitions have leaders, so the client can use the topic at once.
     await waitUntil(() => topics.every((t) => this.topicServing(t.name)), 5_000);

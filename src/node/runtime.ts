@@ -77,6 +77,8 @@ export class NodeRuntime {
   private readonly peers = new Set<number>();
   /** groupId → leader as announced by peers (for groups this node does not lead). */
   private readonly announced = new Map<string, { leaderId: number; epoch: number; atMs: number }>();
+  /** The last leader known of each group, however old (see leaderForClients). */
+  private readonly lastKnownLeader = new Map<string, { leaderId: number; epoch: number }>();
   private announcer: NodeJS.Timeout | undefined;
   private lastAnnounced = "";
   private lastAnnouncedAtMs = 0;
@@ -133,9 +135,25 @@ export class NodeRuntime {
     return undefined;
   }
 
+  /**
+   * The leader to name to clients (Kafka Metadata). Normally leaderOf. A node cut off from the
+   * majority of its peers names the last leader it knew instead of nobody, as a Kafka broker cut
+   * off from its controller serves its stale metadata cache: "no leader" makes clients retry the
+   * same Metadata request at this same node (kafkajs picks the broker once per refresh), whereas a
+   * stale leader sends them on to it, where NOT_LEADER_OR_FOLLOWER makes them refresh elsewhere.
+   */
+  leaderForClients(groupId: string): { leaderId: number; epoch: number } | undefined {
+    const known = this.leaderOf(groupId);
+    if (known) return known;
+    let reachable = 1;
+    for (const peer of this.peers) if (this.isPeerConnected(peer)) reachable++;
+    return reachable * 2 <= this.peers.size + 1 ? this.lastKnownLeader.get(groupId) : undefined;
+  }
+
   private onAnnouncement(from: number, groups: LeaderAnnouncement[]): void {
     const now = this.options.clock.monotonicMs();
     for (const { groupId, epoch } of groups.slice(0, 100_000)) {
+      this.lastKnownLeader.set(groupId, { leaderId: from, epoch });
       const known = this.announced.get(groupId);
       if (!known || known.epoch <= epoch || now - known.atMs >= ANNOUNCEMENT_TTL_MS) this.announced.set(groupId, { leaderId: from, epoch, atMs: now });
     }
@@ -145,7 +163,10 @@ export class NodeRuntime {
     if (!this.rpc || this.peers.size === 0) return;
     const led: LeaderAnnouncement[] = [];
     for (const [groupId, group] of this.groups) {
-      if (group.role === "leader" && group.isLeaderReady) led.push({ groupId, epoch: group.status().promisedBallot.round });
+      if (group.role === "leader" && group.isLeaderReady) {
+        led.push({ groupId, epoch: group.status().promisedBallot.round });
+        this.lastKnownLeader.set(groupId, { leaderId: this.options.nodeId, epoch: group.status().promisedBallot.round });
+      }
     }
     const digest = led.map((l) => `${l.groupId}:${l.epoch}`).join(",");
     const now = this.options.clock.monotonicMs();
@@ -256,6 +277,8 @@ export class NodeRuntime {
     const group = this.groups.get(groupId);
     this.groups.delete(groupId);
     this.specs.delete(groupId);
+    this.lastKnownLeader.delete(groupId);
+    this.announced.delete(groupId);
     await group?.close();
     if (options.deleteData) await rm(join(this.options.dataDir, "groups", groupDirName(groupId)), { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 // A cluster of real `synod start` processes for fault tests. Each node listens on its own
 // loopback address (127.0.0.2, .3, ...) with the same ports, so iptables rules can cut the links
 // between nodes (test/helpers/netfault.ts) while the test process (127.0.0.1) reaches them all.
+import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { spawnLogged, type LoggedProcess } from "../helpers/process.js";
 
@@ -48,6 +49,7 @@ export async function startProcessCluster(options: { nodes: number; dataDir: str
         const timer = setTimeout(() => proc.child.kill("SIGKILL"), 20_000);
         await proc.exited;
         clearTimeout(timer);
+        keepLog(options.dataDir, i + 1, proc.lines);
       },
       async start() {
         node.process = spawnLogged([
@@ -69,6 +71,9 @@ export async function startProcessCluster(options: { nodes: number; dataDir: str
     return node;
   });
   await Promise.all(nodes.map((n) => n.start()));
+  // Formed: every node has applied every node's registration (a node reports "node started" once
+  // its own is applied; a peer's may still be on its way), so admin requests see all of them.
+  await Promise.all(nodes.map((n) => n.process!.waitFor((line) => line.msg === "cluster nodes changed" && Array.isArray(line.nodes) && line.nodes.length === options.nodes, 30_000)));
   return {
     nodes,
     bootstrap: nodes.map((n) => n.bootstrap).join(","),
@@ -76,4 +81,16 @@ export async function startProcessCluster(options: { nodes: number; dataDir: str
       await Promise.all(nodes.map((n) => n.kill("SIGKILL")));
     },
   };
+}
+
+/**
+ * With SYNOD_TEST_LOGS=<dir>, every node's log lines are appended to <dir>/<data dir name>-node-N.log
+ * when the node stops, so a failed fault test can be read afterwards.
+ */
+function keepLog(dataDir: string, id: number, lines: Array<Record<string, unknown>>): void {
+  const dir = process.env.SYNOD_TEST_LOGS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const name = dataDir.split("/").filter(Boolean).pop();
+  appendFileSync(join(dir, `${name}-node-${id}.log`), lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
 }

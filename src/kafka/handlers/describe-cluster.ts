@@ -2,19 +2,21 @@
 import type { DescribeClusterResponse } from "../protocol/generated/describe-cluster-response.js";
 import { ErrorCode } from "../protocol/generated/errors.js";
 import type { HandlerContext } from "./index.js";
+import { namedController } from "./metadata.js";
 
 export async function handleDescribeCluster(context: HandlerContext): Promise<DescribeClusterResponse> {
   const cluster = context.backend.cluster;
+  const brokers = cluster.nodes().flatMap((n) => {
+    const address = cluster.advertised(n.nodeId);
+    return address ? [{ brokerId: n.nodeId, host: address.host, port: address.port, rack: n.rack }] : [];
+  });
   return {
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
     clusterId: cluster.clusterId,
-    controllerId: cluster.nodes().some((n) => n.nodeId === cluster.controllerId()) ? cluster.controllerId() : -1,
-    brokers: cluster.nodes().flatMap((n) => {
-      const address = cluster.advertised(n.nodeId);
-      return address ? [{ brokerId: n.nodeId, host: address.host, port: address.port, rack: n.rack }] : [];
-    }),
+    controllerId: namedController(cluster, brokers.map((b) => b.brokerId)),
+    brokers,
     clusterAuthorizedOperations: -2147483648,
   };
 }

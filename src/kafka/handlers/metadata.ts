@@ -7,6 +7,7 @@ import type { MetadataResponse, MetadataResponseTopic } from "../protocol/genera
 import { ErrorCode } from "../protocol/generated/errors.js";
 import { validateTopicName } from "../topic-config.js";
 import type { HandlerContext } from "./index.js";
+import type { KafkaBackend } from "../backend.js";
 
 export async function handleMetadata(context: HandlerContext, request: MetadataRequest): Promise<MetadataResponse> {
   const { backend } = context;
@@ -61,11 +62,19 @@ export async function handleMetadata(context: HandlerContext, request: MetadataR
     return [broker];
   });
   const response: MetadataResponse = { brokers, topics };
-  // A controller this node does not know the address of yet is not named (clients would fail to find it).
-  const controllerId = cluster.controllerId();
-  if (v >= 1) response.controllerId = brokers.some((b) => b.nodeId === controllerId) ? controllerId : -1;
+  // Clients send admin requests to the controller, and every node serves them. A controller whose
+  // address this node does not know yet (its registration is still being applied) is not named:
+  // this node names itself instead, or another listed broker — never -1 while any broker is known
+  // (kafkajs's admin fails with "Broker -1 not found" rather than retrying).
+  if (v >= 1) response.controllerId = namedController(cluster, brokers.map((b) => b.nodeId));
   if (v >= 2) response.clusterId = cluster.clusterId;
   if (v >= 3) response.throttleTimeMs = 0;
   if (v < 1) for (const t of topics) delete t.isInternal;
   return response;
+}
+
+/** The controller id to tell clients: one of the listed brokers (see handleMetadata), -1 only when none is. */
+export function namedController(cluster: KafkaBackend["cluster"], brokerIds: readonly number[]): number {
+  const named = [cluster.controllerId(), cluster.nodeId].find((id) => brokerIds.includes(id));
+  return named ?? brokerIds[0] ?? -1;
 }
