@@ -5,7 +5,8 @@
 // request or a frame over the limit is logged once and closes that connection only.
 import type { Logger } from "../util/logger.js";
 import { startFramedServer, type FramedConnection, type FramedServer, type ReplySlot } from "../util/framed-server.js";
-import { decodeRequest, encodeResponse, encodeResponseChunks, type DecodedRequest } from "./protocol/request.js";
+import type { DecodedRequest } from "./protocol/frames.js";
+import { BROKER_FRAMES } from "./broker-codecs.js";
 import { KafkaRequestError } from "./protocol/errors.js";
 import { ApiKey, SUPPORTED_VERSIONS, isSupported } from "./api-versions.js";
 import type { KafkaBackend } from "./backend.js";
@@ -88,7 +89,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
     if (!isSupported(apiKey, apiVersion)) {
       if (apiKey === ApiKey.ApiVersions) {
         // KIP-511: answer with a v0 body so any client can read the error and our ranges.
-        slot.resolve(encodeResponse(ApiKey.ApiVersions, 0, correlationId, apiVersionsBody(35)).subarray(4));
+        slot.resolve(BROKER_FRAMES.encodeResponse(ApiKey.ApiVersions, 0, correlationId, apiVersionsBody(35)).subarray(4));
         return;
       }
       badInput(connection, state, { apiKey, apiVersion, supported: SUPPORTED_VERSIONS.get(apiKey) ?? null }, "unsupported API key or version; closing connection");
@@ -102,7 +103,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
     }
     let request: DecodedRequest;
     try {
-      request = decodeRequest(frame);
+      request = BROKER_FRAMES.decodeRequest(frame);
     } catch (error) {
       const detail = error instanceof KafkaRequestError ? { apiKey, apiVersion, code: error.code, reason: error.message } : { apiKey, apiVersion, err: error };
       badInput(connection, state, detail, "malformed request; closing connection");
@@ -132,11 +133,11 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
         if (body === null) return slot.resolve(null);
         if (apiKey === ApiKey.Fetch) {
           // Record batches go to the socket by reference (gathered), not copied into the frame.
-          const chunks = encodeResponseChunks(apiKey, apiVersion, correlationId, body);
+          const chunks = BROKER_FRAMES.encodeResponseChunks(apiKey, apiVersion, correlationId, body);
           chunks[0] = chunks[0].subarray(4);
           return slot.resolve(chunks);
         }
-        slot.resolve(encodeResponse(apiKey, apiVersion, correlationId, body).subarray(4));
+        slot.resolve(BROKER_FRAMES.encodeResponse(apiKey, apiVersion, correlationId, body).subarray(4));
       })
       .catch((error: unknown) => {
         options.onRequest?.(apiKey, apiVersion, performance.now() - started, false);
