@@ -34,7 +34,7 @@ export async function startBenchCluster(count = 3, extraArgs: string[] = []): Pr
   const kafkaPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
   const adminPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
   const peers = peerPorts.map((port, i) => `${i + 1}@127.0.0.1:${port}`).join(",");
-  const cli = new URL("../src/cli/main.js", import.meta.url).pathname;
+  const cli = new URL("../bin/synod.mjs", import.meta.url).pathname;
   const nodes: BenchClusterNode[] = kafkaPorts.map((kafkaPort, i) => {
     const node: BenchClusterNode = {
       id: i + 1,

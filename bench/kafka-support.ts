@@ -38,7 +38,7 @@ export interface BenchNode {
 /** Starts `synod start` (compiled CLI) in its own process on a fresh data directory. */
 export async function startBenchNode(extraArgs: string[] = [], dataDir = mkdtempSync(join(tmpdir(), "synod-bench-"))): Promise<BenchNode> {
   const port = await freePort();
-  const cli = new URL("../src/cli/main.js", import.meta.url).pathname;
+  const cli = new URL("../bin/synod.mjs", import.meta.url).pathname;
   const started = performance.now();
   const child = spawn(process.execPath, [cli, "start", "--data-dir", dataDir, "--kafka-port", String(port), "--admin-port", "0", "--zookeeper-port", "0", "--log-level", "info", ...extraArgs], {
     stdio: ["ignore", "pipe", "inherit"],

@@ -1,11 +1,25 @@
-// Child processes for tests: spawn `synod` (the compiled CLI) and read its JSON log lines.
+// Child processes for tests: spawn `synod` — the bundled command npm installs (dist/bin/synod.mjs,
+// built by `npm run build`) — and read its JSON log lines.
 import { spawn, type ChildProcess } from "node:child_process";
+import { statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const cliPath = join(repoRoot, "dist", "src", "cli", "main.js");
+export const cliPath = join(repoRoot, "dist", "bin", "synod.mjs");
+
+/** Throws when the bundle is missing or older than the last `tsc` emit it is built from. */
+function checkBundleFresh(): void {
+  const compiled = join(repoRoot, "dist", ".tsbuildinfo");
+  let bundled: number;
+  try {
+    bundled = statSync(cliPath).mtimeMs;
+  } catch {
+    throw new Error(`${cliPath} is missing: run \`npm run build\` (tsc, then tools/bundle.mjs)`);
+  }
+  if (bundled < statSync(compiled).mtimeMs) throw new Error(`${cliPath} is older than ${compiled}: run \`npm run build\``);
+}
 
 export interface LoggedProcess {
   child: ChildProcess;
@@ -16,6 +30,7 @@ export interface LoggedProcess {
 }
 
 export function spawnLogged(args: string[], options: { env?: NodeJS.ProcessEnv; script?: string } = {}): LoggedProcess {
+  if (options.script === undefined) checkBundleFresh();
   const child = spawn(process.execPath, [options.script ?? cliPath, ...args], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
