@@ -164,11 +164,9 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     cluster.setAdvertisedKafkaPort(advertisedPort);
     await cluster.start();
     stack.defer(() => cluster.close());
-    // A cluster node waits for a quorum of its peers to elect a metadata leader.
-    if (!(await cluster.ready(clustered ? 60_000 : 10_000))) throw new Error("the metadata group did not elect a leader in time");
-
     // The coordination group has the metadata group's voters; its leader serves ZooKeeper clients.
-    const zookeeper = await startZooKeeperServer({
+    // It starts while the metadata group elects its leader (a cold start waits for both at once).
+    const zookeeperStarting = startZooKeeperServer({
       runtime,
       clock: systemClock,
       logger,
@@ -185,7 +183,13 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       containerCheckMs: config.zookeeperContainerCheckMs,
       dataDir: dataDir.path,
     });
+    // A cluster node waits for a quorum of its peers to elect a metadata leader.
+    const [metaReady, zookeeperStarted] = await Promise.allSettled([cluster.ready(clustered ? 60_000 : 10_000), zookeeperStarting]);
+    if (zookeeperStarted.status === "rejected") throw zookeeperStarted.reason;
+    const zookeeper = zookeeperStarted.value;
     stack.defer(() => zookeeper.close());
+    if (metaReady.status === "rejected") throw metaReady.reason;
+    if (!metaReady.value) throw new Error("the metadata group did not elect a leader in time");
     // A single node serves ZooKeeper clients as soon as it leads the coordination group; in a
     // cluster the group's leader (wherever it is) serves them and this node need not wait.
     if (!clustered && !(await zookeeper.ready(10_000))) throw new Error("the coordination group did not become ready within 10 s");
