@@ -1,0 +1,175 @@
+// ZooKeeper servers for client and recipe tests. Every test that talks ZooKeeper runs against each
+// server in `zooKeeperTargets()`: real Apache ZooKeeper 3.8 (Debian's `zookeeper` package, a JVM
+// started standalone on a free loopback port with its own data dir under /tmp, stopped and removed
+// after) and, once synod's ZooKeeper front-end serves it, synod itself. A target can be stopped and
+// started again on the same port and data (sessions survive in its log, as in production).
+//
+// Apache ZooKeeper is started with tickTime 250 ms (sessions expire within a quarter second of
+// their timeout), min/max session timeouts 1 s / 60 s, TTL nodes enabled, the admin server off,
+// and every four-letter word allowed (`ruok` is the readiness probe).
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
+
+export interface ZooKeeperTarget {
+  /** "apache" or "synod": for test names. */
+  readonly kind: string;
+  readonly host: string;
+  readonly port: number;
+  /** "127.0.0.1:port". */
+  readonly connectString: string;
+  /** Stops the server (SIGTERM, as an operator would); its data stays. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  start(): Promise<void>;
+  /** Stops it and removes its data. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends a four-letter word and returns the reply (or "" on any failure). */
+export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let reply = "";
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on("connect", () => socket.write(word));
+    socket.on("data", (chunk: Buffer) => (reply += chunk.toString()));
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+  });
+}
+
+async function waitUntil(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} not ready within ${timeoutMs} ms`);
+}
+
+class ApacheZooKeeper implements ZooKeeperTarget {
+  readonly kind = "apache";
+  readonly host = "127.0.0.1";
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  private stderr = "";
+  private closed = false;
+
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {
+    writeFileSync(
+      join(dir, "zoo.cfg"),
+      [
+        "tickTime=250",
+        `dataDir=${join(dir, "data")}`,
+        `clientPort=${port}`,
+        `clientPortAddress=${this.host}`,
+        "minSessionTimeout=1000",
+        "maxSessionTimeout=60000",
+        "admin.enableServer=false",
+        "4lw.commands.whitelist=*",
+        "maxClientCnxns=0",
+        "",
+      ].join("\n"),
+    );
+  }
+
+  get connectString(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return;
+    this.stderr = "";
+    const child = spawn(
+      "java",
+      [
+        "-Xmx256m",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-Dzookeeper.extendedTypesEnabled=true",
+        "-Dzookeeper.admin.enableServer=false",
+        "-cp",
+        ZOOKEEPER_JAR,
+        "org.apache.zookeeper.server.ZooKeeperServerMain",
+        join(this.dir, "zoo.cfg"),
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    child.stderr!.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    void this.exited.then(() => {
+      if (this.child === child) this.child = undefined;
+    });
+    try {
+      await waitUntil(`Apache ZooKeeper on ${this.port}`, 30_000, async () => {
+        if (!this.child) throw new Error(`Apache ZooKeeper exited during startup: ${this.stderr}`);
+        return (await fourLetterWord(this.host, this.port, "ruok")) === "imok";
+      });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill("SIGTERM");
+    const killTimer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await this.exited;
+    clearTimeout(killTimer);
+    this.child = undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts a standalone Apache ZooKeeper 3.8 (Debian's package); fails loudly when it is not installed. */
+export async function startApacheZooKeeper(): Promise<ZooKeeperTarget> {
+  if (!existsSync(ZOOKEEPER_JAR)) {
+    throw new Error(`${ZOOKEEPER_JAR} is missing: install Debian's zookeeper package (tools/apt-packages.txt; tools/test-all.sh does it)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "synod-zk-apache-"));
+  const server = new ApacheZooKeeper(await freePort(), dir);
+  await server.start();
+  return server;
+}
+
+export interface TargetFactory {
+  kind: string;
+  start(): Promise<ZooKeeperTarget>;
+}
+
+/** The servers every client and recipe test runs against. */
+export function zooKeeperTargets(): TargetFactory[] {
+  return [{ kind: "apache", start: startApacheZooKeeper }];
+}
