@@ -1,8 +1,8 @@
 // Client-side path rules: ZooKeeper's PathUtils.validatePath (so a bad path fails fast with
 // BadArguments and never costs a round trip), the connect string ("h1:p1,h2:p2/chroot"), and the
 // chroot mapping (prefix on the way out, strip on the way in, as the Java client does).
+import { BadArgumentsError } from "./errors.js";
 import { ErrorCode } from "../protocol/errors.js";
-import { ZooKeeperError } from "./errors.js";
 
 export interface ServerAddress {
   host: string;
@@ -18,8 +18,8 @@ export interface ConnectString {
 /** Most servers a connect string may list (the Java client has no limit; ensembles are small). */
 export const SERVERS_MAX = 256;
 
-function badPath(path: string, why: string): ZooKeeperError {
-  return new ZooKeeperError(ErrorCode.badArguments, path, `invalid path: ${why}`);
+function badPath(path: string, why: string): BadArgumentsError {
+  return new BadArgumentsError(ErrorCode.badArguments, path, `invalid path: ${why}`);
 }
 
 /** Throws BadArguments unless `path` is a valid absolute znode path (sequential: a prefix may end in "/"). */
