@@ -454,16 +454,18 @@ export class Session {
 
   /** Dials and handshakes; resolves with a promise that settles when this connection closes. */
   private async establish(server: ServerAddress): Promise<Promise<void>> {
-    let connection: Connection | undefined;
-    const opened = await Connection.open(server, {
+    // The callbacks exist before the Connection does; they only fire once it is assigned.
+    const ref: { connection?: Connection } = {};
+    const connection = await Connection.open(server, {
       timeoutMs: this.connectTimeoutMs,
       frameBytesMax: this.frameBytesMax,
       callbacks: {
-        onFrame: (frame) => this.onFrame(connection!, frame),
-        onClose: (error) => this.onConnectionClosed(connection!, error),
+        onFrame: (frame) => this.onFrame(ref.connection, frame),
+        onClose: (error) => this.onConnectionClosed(ref.connection, error),
       },
     });
-    connection = opened;
+    ref.connection = connection;
+    if (connection.isClosed) throw new Error(`connection to ${server.host}:${server.port} closed at once`);
     if (TERMINAL.has(this.stateValue)) {
       connection.close();
       throw this.terminalError();
@@ -586,8 +588,8 @@ export class Session {
 
   // ---- inbound frames ----------------------------------------------------------------------
 
-  private onFrame(connection: Connection, frame: Buffer): void {
-    if (connection !== this.connection) return;
+  private onFrame(connection: Connection | undefined, frame: Buffer): void {
+    if (connection === undefined || connection !== this.connection) return;
     this.lastHeardMs = this.clock.monotonicMs();
     if (this.handshake) {
       this.onHandshakeReply(connection, frame);
@@ -676,8 +678,8 @@ export class Session {
 
   // ---- connection loss, expiry, termination ------------------------------------------------
 
-  private onConnectionClosed(connection: Connection, error: Error | undefined): void {
-    if (connection !== this.connection) return;
+  private onConnectionClosed(connection: Connection | undefined, error: Error | undefined): void {
+    if (connection === undefined || connection !== this.connection) return;
     this.connection = undefined;
     this.stopLivenessTimer();
     if (this.handshake) {
