@@ -73,10 +73,13 @@ export async function deleteIfExists(zk: ZooKeeperClient, path: string, version 
   }
 }
 
-/** The sequence number a sequential node's name ends with (10 digits, or "-" and 9 for a wrapped counter). */
+/**
+ * The sequence number a sequential node's name ends with: ZooKeeper appends exactly 10 characters
+ * (`%010d` of the parent's cversion; a wrapped counter gives "-000000001"-style values).
+ */
 export function sequenceOf(name: string): number {
-  const match = /(-?\d{9,10})$/.exec(name);
-  return match ? Number(match[1]) : Number.NaN;
+  const suffix = name.slice(-10);
+  return /^(-\d{9}|\d{10})$/.test(suffix) ? Number(suffix) : Number.NaN;
 }
 
 /** Names sorted by their sequence suffix (ties by name, for determinism). */

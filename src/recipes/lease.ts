@@ -98,13 +98,13 @@ export class Lease {
   release(): Promise<void> {
     this.releasing ??= (async () => {
       this.unsubscribe();
+      // From here on the holder relies on nothing; deleting the node must not read as a loss.
+      this.lose("released");
       try {
         await deleteIfExists(this.zk, this.path);
       } catch (error) {
         const state = this.zk.state;
         if (state !== "expired" && state !== "closed" && state !== "authFailed") throw error;
-      } finally {
-        this.lose("released");
       }
     })();
     return this.releasing;
