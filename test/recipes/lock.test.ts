@@ -181,6 +181,8 @@ for (const target of zooKeeperTargets()) {
     test("a lost create reply: the GUID finds our node, no orphan blocks the lock", async (t) => {
       const { clients, victim, proxy } = await world(t, server, "lock-loss", 1);
       // Cut the victim's connection repeatedly while it acquires and releases.
+      let disconnects = 0;
+      victim.onStateChange((change) => change.state === "disconnected" && disconnects++);
       const cutter = setInterval(() => proxy.cut(), 40);
       try {
         const lock = new Lock(victim, "/g", { lossPolicy: "expired" });
@@ -191,6 +193,7 @@ for (const target of zooKeeperTargets()) {
       } finally {
         clearInterval(cutter);
       }
+      assert.ok(disconnects >= 3, `the connection did break (${disconnects} times)`);
       await eventually("no contender left", 5000, async () => (await new Lock(clients[0], "/g").contenders()).length === 0);
       const lease = await new Lock(clients[0], "/g").acquire({ timeoutMs: 5000 });
       await lease.release();

@@ -62,7 +62,7 @@ export interface ZooKeeperClientOptions {
   pendingRequestsMax?: number;
   /** Largest reply frame accepted (a larger length prefix drops the connection). Default 4 MiB. */
   frameBytesMax?: number;
-  /** Upper bound of the random pause after a whole rotation of servers failed. Default 1,000. */
+  /** Upper bound of the random pause after a whole rotation of servers failed (and at most a tenth of the session timeout). Default 1,000. */
   reconnectDelayMsMax?: number;
   /**
    * Declare the session expired once disconnected for the whole negotiated timeout, without
@@ -434,8 +434,11 @@ export class Session {
         this.logger.debug({ err: error, server }, "zookeeper: connection attempt failed");
         failures++;
         if (failures % this.servers.length === 0) {
-          const delayMs = this.random ? this.random.int(this.reconnectDelayMsMax + 1) : Math.floor(Math.random() * (this.reconnectDelayMsMax + 1));
-          await this.sleep(delayMs);
+          // A pause spreads reconnecting clients out, but must stay small next to the session
+          // timeout: a 2 s session cannot afford 1 s pauses between attempts.
+          const timeoutMs = this.negotiatedTimeoutMsValue || this.requestedTimeoutMs;
+          const boundMs = Math.max(1, Math.min(this.reconnectDelayMsMax, Math.floor(timeoutMs / 10)));
+          await this.sleep(this.random ? this.random.int(boundMs + 1) : Math.floor(Math.random() * (boundMs + 1)));
         }
       }
     }
