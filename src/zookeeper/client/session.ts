@@ -18,7 +18,10 @@
 //    requests in order; a mismatch is a protocol error and drops the connection). A request not
 //    yet sent when the connection breaks stays queued for the next connection (it cannot have been
 //    applied); one already sent fails with ConnectionLoss (its outcome is unknown). The number of
-//    requests queued plus in flight is bounded (pendingRequestsMax): beyond it, QueueFullError.
+//    requests queued plus in flight is bounded in number and bytes (pendingRequestsMax,
+//    pendingBytesMax): beyond either, QueueFullError. A request is encoded once, when submitted,
+//    so one larger than the server's packet limit (requestBytesMax, jute.maxbuffer) fails at once
+//    with BadArguments instead of making the server drop the connection on every retry.
 //  - after a reconnect: auth packets first, then SetWatches/SetWatches2 (relativeZxid = lastZxid,
 //    at most 128 KiB of paths per packet, like Java), then the queued requests.
 //
@@ -26,7 +29,7 @@
 import { JuteReader, JuteWriter } from "../jute/runtime.js";
 import * as jute from "../generated/jute.js";
 import { decodeConnectResponse, encodeConnectRequest } from "../protocol/connect.js";
-import { OpCode, Xid } from "../protocol/constants.js";
+import { OpCode, PACKET_BYTES_MAX_DEFAULT, Xid } from "../protocol/constants.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { beginFrame, endFrame } from "../protocol/frame.js";
 import { assert } from "../../util/assert.js";
@@ -38,6 +41,7 @@ import { Connection } from "./connection.js";
 import { Deque } from "./deque.js";
 import {
   AuthFailedError,
+  BadArgumentsError,
   ClientClosedError,
   ConnectionLossError,
   QueueFullError,
@@ -60,6 +64,10 @@ export interface ZooKeeperClientOptions {
   requestTimeoutMs?: number;
   /** Requests queued plus in flight at most; beyond it requests fail with QueueFullError. Default 4,096. */
   pendingRequestsMax?: number;
+  /** Bytes of requests queued plus in flight at most; beyond it QueueFullError. Default 64 MiB. */
+  pendingBytesMax?: number;
+  /** Largest request frame (the server's jute.maxbuffer; ZooKeeper closes the connection beyond it). Default 0xfffff. */
+  requestBytesMax?: number;
   /** Largest reply frame accepted (a larger length prefix drops the connection). Default 4 MiB. */
   frameBytesMax?: number;
   /** Upper bound of the random pause after a whole rotation of servers failed (and at most a tenth of the session timeout). Default 1,000. */
@@ -101,7 +109,8 @@ interface PendingRequest<T = unknown> {
   readonly opCode: number;
   /** The client path, for error messages. */
   readonly path: string | undefined;
-  readonly writeBody: ((w: JuteWriter) => void) | null;
+  /** The whole frame, length prefix included; the xid (bytes 4..8) is patched when it is sent. */
+  readonly frame: Buffer;
   readonly handle: (err: number, r: JuteReader) => T;
   readonly resolve: (value: T) => void;
   readonly reject: (error: ZooKeeperError) => void;
@@ -109,6 +118,8 @@ interface PendingRequest<T = unknown> {
   /** queued → sent → done; a timed-out sent request is `done` but keeps its place in the FIFO. */
   phase: "queued" | "sent" | "done";
   timer: NodeJS.Timeout | undefined;
+  /** Whether its bytes still count against pendingBytesMax (until it leaves the queues). */
+  counted: boolean;
 }
 
 interface AuthEntry {
@@ -136,6 +147,9 @@ export class Session {
   private readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   private readonly pendingRequestsMax: number;
+  private readonly pendingBytesMax: number;
+  private readonly requestBytesMax: number;
+  private pendingBytes = 0;
   private readonly frameBytesMax: number;
   private readonly reconnectDelayMsMax: number;
   private readonly expireLocally: boolean;
@@ -177,11 +191,14 @@ export class Session {
     this.connectTimeoutMs = options.connectTimeoutMs ?? Math.max(1000, Math.floor(this.requestedTimeoutMs / parsed.servers.length));
     this.requestTimeoutMs = options.requestTimeoutMs ?? this.requestedTimeoutMs;
     this.pendingRequestsMax = options.pendingRequestsMax ?? 4096;
+    this.pendingBytesMax = options.pendingBytesMax ?? 64 * 1024 * 1024;
+    this.requestBytesMax = options.requestBytesMax ?? PACKET_BYTES_MAX_DEFAULT;
     this.frameBytesMax = options.frameBytesMax ?? 4 * 1024 * 1024;
     this.reconnectDelayMsMax = options.reconnectDelayMsMax ?? 1000;
     this.expireLocally = options.expireLocally ?? true;
     assert(this.connectTimeoutMs > 0 && this.requestTimeoutMs >= 0, "timeouts must be positive");
     assert(this.pendingRequestsMax >= 1 && this.frameBytesMax >= 1024, "limits too small");
+    assert(this.requestBytesMax >= 1024 && this.pendingBytesMax >= this.requestBytesMax, "request byte limits too small");
     this.servers = options.preserveServerOrder ? parsed.servers : this.shuffle(parsed.servers);
     if (options.session) {
       assert(options.session.id !== 0n && options.session.password.length === PASSWORD_BYTES, "a resumed session needs its id and 16-byte password");
@@ -224,6 +241,10 @@ export class Session {
   /** Requests queued or in flight. */
   get pendingRequests(): number {
     return this.queued.length + this.inflight.length;
+  }
+  /** Bytes of the requests queued or in flight. */
+  get pendingRequestBytes(): number {
+    return this.pendingBytes;
   }
 
   /** Calls `listener` on every state change; returns a function that unsubscribes. */
@@ -305,8 +326,16 @@ export class Session {
     if (this.queued.length + this.inflight.length >= this.pendingRequestsMax) {
       return Promise.reject(new QueueFullError(ErrorCode.throttledOp, request.path, `${this.pendingRequestsMax} requests already pending`));
     }
+    const frame = this.encodeFrame(0, request.opCode, request.writeBody);
+    if (frame.length - 4 > this.requestBytesMax) {
+      return Promise.reject(new BadArgumentsError(ErrorCode.badArguments, request.path, `request of ${frame.length - 4} bytes exceeds requestBytesMax ${this.requestBytesMax}`));
+    }
+    if (this.pendingBytes + frame.length > this.pendingBytesMax) {
+      return Promise.reject(new QueueFullError(ErrorCode.throttledOp, request.path, `${this.pendingBytes} request bytes already pending`));
+    }
     return new Promise<T>((resolve, reject) => {
-      const pending: PendingRequest<T> = { ...request, resolve, reject, xid: 0, phase: "queued", timer: undefined };
+      const pending: PendingRequest<T> = { opCode: request.opCode, path: request.path, frame, handle: request.handle, resolve, reject, xid: 0, phase: "queued", timer: undefined, counted: true };
+      this.pendingBytes += frame.length;
       const timeoutMs = request.timeoutMs ?? this.requestTimeoutMs;
       if (timeoutMs > 0) pending.timer = setTimeout(() => this.onRequestTimeout(pending as PendingRequest, timeoutMs), timeoutMs);
       this.queued.push(pending as PendingRequest);
@@ -314,12 +343,23 @@ export class Session {
     });
   }
 
+  /** Gives back a request's bytes once it left both queues (idempotent). */
+  private uncount(pending: PendingRequest): void {
+    if (!pending.counted) return;
+    pending.counted = false;
+    this.pendingBytes -= pending.frame.length;
+    assert(this.pendingBytes >= 0, "pending request bytes went negative");
+  }
+
   private onRequestTimeout(pending: PendingRequest, timeoutMs: number): void {
     pending.timer = undefined;
     if (pending.phase === "done") return;
     // A queued request is simply dropped; a sent one keeps its FIFO slot so the reply still
     // matches by xid when it comes, but nobody waits for it any more.
-    if (pending.phase === "queued") this.queued.remove(pending);
+    if (pending.phase === "queued") {
+      this.queued.remove(pending);
+      this.uncount(pending);
+    }
     const what = pending.phase === "sent" ? "sent; its outcome is unknown" : "never sent";
     this.settle(pending, new RequestTimeoutError(ErrorCode.requestTimeout, pending.path, `no reply within ${timeoutMs} ms (${what})`));
   }
@@ -340,7 +380,9 @@ export class Session {
       pending.xid = this.allocateXid();
       pending.phase = "sent";
       this.inflight.push(pending);
-      this.sendFrame(connection, pending.xid, pending.opCode, pending.writeBody);
+      pending.frame.writeInt32BE(pending.xid, 4);
+      this.lastSentMs = this.clock.monotonicMs();
+      connection.send(pending.frame);
     }
   }
 
@@ -350,15 +392,21 @@ export class Session {
     return xid;
   }
 
-  private sendFrame(connection: Connection, xid: number, opCode: number, writeBody: ((w: JuteWriter) => void) | null): void {
+  /** One request frame: length prefix, RequestHeader{xid, opCode}, body. */
+  private encodeFrame(xid: number, opCode: number, writeBody: ((w: JuteWriter) => void) | null): Buffer {
     const w = this.writer;
     w.reset();
     const at = beginFrame(w);
     jute.encodeRequestHeader(w, { xid, type: opCode });
     if (writeBody) writeBody(w);
     endFrame(w, at);
+    return w.toBytes();
+  }
+
+  /** Sends a frame outside the request pipeline (pings, auth, SetWatches: special xids). */
+  private sendFrame(connection: Connection, xid: number, opCode: number, writeBody: ((w: JuteWriter) => void) | null): void {
     this.lastSentMs = this.clock.monotonicMs();
-    connection.send(w.toBytes());
+    connection.send(this.encodeFrame(xid, opCode, writeBody));
   }
 
   // ---- auth --------------------------------------------------------------------------------
@@ -624,6 +672,7 @@ export class Session {
 
   private onReply(connection: Connection, header: jute.ReplyHeader, r: JuteReader): void {
     const pending = this.inflight.shift();
+    if (pending) this.uncount(pending);
     if (!pending || pending.xid !== header.xid) {
       connection.close(new Error(`reply xid ${header.xid} does not match the oldest request (${pending?.xid ?? "none"})`));
       if (pending) this.settle(pending, new ConnectionLossError(ErrorCode.connectionLoss, pending.path, "protocol error: xid mismatch"));
@@ -693,7 +742,10 @@ export class Session {
     this.authSent.drain();
     const loss = (path: string | undefined): ConnectionLossError =>
       new ConnectionLossError(ErrorCode.connectionLoss, path, error ? error.message : "the connection closed");
-    for (const pending of this.inflight.drain()) this.settle(pending, loss(pending.path));
+    for (const pending of this.inflight.drain()) {
+      this.uncount(pending);
+      this.settle(pending, loss(pending.path));
+    }
     if (this.stateValue === "connected") {
       this.logger.info({ err: error, sessionId: this.sessionIdValue.toString(16) }, "zookeeper: disconnected");
       this.setState("disconnected");
@@ -740,7 +792,10 @@ export class Session {
     }
     connection?.close();
     this.authSent.drain();
-    for (const pending of [...this.inflight.drain(), ...this.queued.drain()]) this.settle(pending, this.terminalError(pending.path));
+    for (const pending of [...this.inflight.drain(), ...this.queued.drain()]) {
+      this.uncount(pending);
+      this.settle(pending, this.terminalError(pending.path));
+    }
     for (const entry of this.authEntries) for (const waiter of entry.waiters.splice(0)) waiter.reject(this.terminalError());
     this.deliverSessionEvent(state === "closed" ? "closed" : state === "expired" ? "expired" : "authFailed", true);
     const closed = this.connectionClosed;

@@ -274,6 +274,16 @@ for (const target of zooKeeperTargets()) {
       assert.equal((await zk.getChildren("/p")).children.length, 1000);
     });
 
+    test("large values up to the packet limit; a larger request fails before it is sent", async (t) => {
+      const zk = await client(t, await freshChroot(server, "large"));
+      const value = Buffer.alloc(1_000_000, 7);
+      await zk.create("/big", value);
+      assert.ok((await zk.getData("/big")).data.equals(value));
+      await assert.rejects(zk.setData("/big", Buffer.alloc(1_100_000)), (e: unknown) => e instanceof BadArgumentsError && /requestBytesMax/.test((e as Error).message));
+      assert.equal(zk.state, "connected", "the connection was not sacrificed");
+      assert.equal(zk.pendingRequestBytes, 0);
+    });
+
     test("state changes and the session signal on close", async (t) => {
       const zk = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 5000 });
       const states: string[] = [];
