@@ -14,7 +14,7 @@
 // others' leave() completes instead of hanging. The last to leave deletes `ready`. Use a fresh
 // path per round, or let leave() finish everywhere before entering again.
 import { NodeExistsError, type ZooKeeperClient } from "../zookeeper/client/index.js";
-import { Wakeup, assertRecipePath, deadlineOf, deleteIfExists, ensurePath, newGuid, retrying } from "./common.js";
+import { RETRIES_MAX, Wakeup, assertRecipePath, deadlineOf, deleteIfExists, ensurePath, newGuid, retrying } from "./common.js";
 import type { AcquireOptions } from "./lock.js";
 
 export class Barrier {
@@ -78,18 +78,27 @@ export class DoubleBarrier {
     return children.filter((name) => name !== READY).sort();
   }
 
+  /** Creates our ephemeral node; after a lost reply the node that exists may be our own. */
+  private async join(): Promise<void> {
+    for (let attempt = 0; attempt < RETRIES_MAX; attempt++) {
+      try {
+        await retrying(() => this.zk.create(this.ownPath, "", { mode: "ephemeral" }));
+        return;
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+        const stat = await retrying(() => this.zk.exists(this.ownPath));
+        if (stat && stat.ephemeralOwner === this.zk.sessionId) return;
+        if (stat) throw new TypeError(`participant id ${this.id} is already in use at ${this.path}`);
+      }
+    }
+    throw new Error(`could not join ${this.path}`);
+  }
+
   /** Joins; resolves when `count` participants have joined. */
   async enter(options: AcquireOptions = {}): Promise<void> {
     const deadlineMs = deadlineOf(options.timeoutMs);
     await ensurePath(this.zk, this.path);
-    try {
-      await retrying(() => this.zk.create(this.ownPath, "", { mode: "ephemeral" }));
-    } catch (error) {
-      // After a lost reply our own create may be what exists: check the owner.
-      if (!(error instanceof NodeExistsError)) throw error;
-      const stat = await retrying(() => this.zk.exists(this.ownPath));
-      if (stat && stat.ephemeralOwner !== this.zk.sessionId) throw error;
-    }
+    await this.join();
     for (;;) {
       options.signal?.throwIfAborted();
       const wake = new Wakeup();

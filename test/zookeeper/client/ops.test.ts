@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
+  AuthFailedError,
   BadArgumentsError,
   BadVersionError,
   MultiError,
@@ -242,6 +243,11 @@ for (const target of zooKeeperTargets()) {
       assert.equal((await friend.getData("/private")).data.toString(), "y");
       await owner.create("/mine", "", { acl: [{ perms: 31, id: { scheme: "auth", id: "" } }] });
       await assert.rejects(stranger.setData("/mine", "z"), NoAuthError);
+      // An unknown scheme: the server answers AuthFailed and closes; the session is unusable.
+      const failing = await client(t, connectString);
+      await assert.rejects(failing.addAuth("no-such-scheme", "x"), AuthFailedError);
+      assert.equal(failing.state, "authFailed");
+      await assert.rejects(failing.getData("/"), AuthFailedError);
     });
 
     test("chroot: paths, created names and watch events are relative to it", async (t) => {
