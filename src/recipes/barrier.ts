@@ -88,7 +88,7 @@ export class DoubleBarrier {
         if (!(error instanceof NodeExistsError)) throw error;
         const stat = await retrying(() => this.zk.exists(this.ownPath));
         if (stat && stat.ephemeralOwner === this.zk.sessionId) return;
-        if (stat) throw new TypeError(`participant id ${this.id} is already in use at ${this.path}`);
+        if (stat) throw new TypeError(`participant id ${this.id} is already in use at ${this.path}`, { cause: error });
       }
     }
     throw new Error(`could not join ${this.path}`);
