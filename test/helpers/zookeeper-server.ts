@@ -8,7 +8,7 @@
 // their timeout), min/max session timeouts 1 s / 60 s, TTL nodes enabled, the admin server off,
 // and every four-letter word allowed (`ruok` is the readiness probe).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +78,8 @@ class ApacheZooKeeper implements ZooKeeperTarget {
   constructor(
     readonly port: number,
     private readonly dir: string,
+    /** Extra zoo.cfg lines (an ensemble's server list); with them QuorumPeerMain runs instead of standalone. */
+    private readonly ensembleLines: readonly string[] = [],
   ) {
     writeFileSync(
       join(dir, "zoo.cfg"),
@@ -91,6 +93,7 @@ class ApacheZooKeeper implements ZooKeeperTarget {
         "admin.enableServer=false",
         "4lw.commands.whitelist=*",
         "maxClientCnxns=0",
+        ...ensembleLines,
         "",
       ].join("\n"),
     );
@@ -113,7 +116,7 @@ class ApacheZooKeeper implements ZooKeeperTarget {
         "-Dzookeeper.admin.enableServer=false",
         "-cp",
         ZOOKEEPER_JAR,
-        "org.apache.zookeeper.server.ZooKeeperServerMain",
+        this.ensembleLines.length > 0 ? "org.apache.zookeeper.server.quorum.QuorumPeerMain" : "org.apache.zookeeper.server.ZooKeeperServerMain",
         join(this.dir, "zoo.cfg"),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
@@ -127,7 +130,8 @@ class ApacheZooKeeper implements ZooKeeperTarget {
     try {
       await waitUntil(`Apache ZooKeeper on ${this.port}`, 30_000, async () => {
         if (!this.child) throw new Error(`Apache ZooKeeper exited during startup: ${this.stderr}`);
-        return (await fourLetterWord(this.host, this.port, "ruok")) === "imok";
+        // Serving (standalone, or leader/follower of a quorum), not merely listening.
+        return /Mode: (standalone|leader|follower)/.test(await fourLetterWord(this.host, this.port, "srvr"));
       });
     } catch (error) {
       await this.stop();
@@ -162,6 +166,43 @@ export async function startApacheZooKeeper(): Promise<ZooKeeperTarget> {
   const server = new ApacheZooKeeper(await freePort(), dir);
   await server.start();
   return server;
+}
+
+/** A running Apache ZooKeeper ensemble of `size` servers on loopback (QuorumPeerMain each). */
+export interface ZooKeeperEnsemble {
+  readonly servers: ZooKeeperTarget[];
+  /** Every server: "127.0.0.1:p1,127.0.0.1:p2,…". */
+  readonly connectString: string;
+  close(): Promise<void>;
+}
+
+export async function startApacheEnsemble(size: number): Promise<ZooKeeperEnsemble> {
+  if (!existsSync(ZOOKEEPER_JAR)) throw new Error(`${ZOOKEEPER_JAR} is missing: install Debian's zookeeper package`);
+  const ports: number[] = [];
+  while (ports.length < size * 3) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const quorum = Array.from({ length: size }, (_, i) => `server.${i + 1}=127.0.0.1:${ports[size + 2 * i]}:${ports[size + 2 * i + 1]}`);
+  const servers = Array.from({ length: size }, (_, i) => {
+    const dir = mkdtempSync(join(tmpdir(), `synod-zk-ensemble-${i + 1}-`));
+    mkdirSync(join(dir, "data"));
+    writeFileSync(join(dir, "data", "myid"), `${i + 1}\n`);
+    return new ApacheZooKeeper(ports[i], dir, ["initLimit=20", "syncLimit=10", ...quorum]);
+  });
+  try {
+    await Promise.all(servers.map((server) => server.start()));
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.close()));
+    throw error;
+  }
+  return {
+    servers,
+    connectString: servers.map((server) => server.connectString).join(","),
+    close: async () => {
+      await Promise.all(servers.map((server) => server.close()));
+    },
+  };
 }
 
 export interface TargetFactory {
