@@ -296,6 +296,50 @@ export class ZooKeeperClient extends Session {
     });
   }
 
+  /** This session's ephemeral nodes whose paths start with `prefixPath` (ZooKeeper 3.6+). */
+  getEphemerals(prefixPath = "/", options: RequestOptions = {}): Promise<string[]> {
+    const request: jute.GetEphemeralsRequest = { prefixPath: this.serverPath(prefixPath) };
+    return this.submit({
+      opCode: OpCode.getEphemerals,
+      path: prefixPath,
+      writeBody: (w) => jute.encodeGetEphemeralsRequest(w, request),
+      timeoutMs: options.timeoutMs,
+      handle: (err, r) => {
+        this.check(err, prefixPath);
+        return (jute.decodeGetEphemeralsResponse(r).ephemerals ?? []).filter((p): p is string => p !== null).map((p) => toClientPath(this.chroot, p));
+      },
+    });
+  }
+
+  /** How many nodes are below `path`, at any depth (ZooKeeper 3.6+). */
+  getAllChildrenNumber(path: string, options: RequestOptions = {}): Promise<number> {
+    const request: jute.GetAllChildrenNumberRequest = { path: this.serverPath(path) };
+    return this.submit({
+      opCode: OpCode.getAllChildrenNumber,
+      path,
+      writeBody: (w) => jute.encodeGetAllChildrenNumberRequest(w, request),
+      timeoutMs: options.timeoutMs,
+      handle: (err, r) => {
+        this.check(err, path);
+        return jute.decodeGetAllChildrenNumberResponse(r).totalNumber;
+      },
+    });
+  }
+
+  /** The identities this session is authenticated as (ZooKeeper 3.7+). */
+  whoAmI(options: RequestOptions = {}): Promise<Array<{ scheme: string; user: string }>> {
+    return this.submit({
+      opCode: OpCode.whoAmI,
+      path: undefined,
+      writeBody: null,
+      timeoutMs: options.timeoutMs,
+      handle: (err, r) => {
+        if (err !== 0) throw errorFromCode(err, undefined);
+        return (jute.decodeWhoAmIResponse(r).clientInfo ?? []).map((info) => ({ scheme: info.authScheme ?? "", user: info.user ?? "" }));
+      },
+    });
+  }
+
   /**
    * Runs the ops as one transaction. Resolves with one result per op; if any op fails nothing is
    * applied and it rejects with MultiError (`failedIndex`, `failure`, and the failing `code`).

@@ -111,6 +111,12 @@ for (const target of zooKeeperTargets()) {
       assert.equal(stat.numChildren, 3);
       assert.equal(stat.cversion, 3);
       assert.equal(await zk.sync("/p"), "/p");
+      assert.equal(await zk.getAllChildrenNumber("/p"), 3);
+      await zk.create("/p/a/e1", "", { mode: "ephemeral" });
+      await zk.create("/p/b/e2", "", { mode: "ephemeral" });
+      assert.deepEqual((await zk.getEphemerals("/p")).sort(), ["/p/a/e1", "/p/b/e2"]);
+      assert.deepEqual(await zk.getEphemerals("/p/b"), ["/p/b/e2"]);
+      assert.equal(await zk.getAllChildrenNumber("/p"), 5);
       const acl = await zk.getACL("/p");
       assert.deepEqual(acl.acl, OPEN_ACL_UNSAFE);
       const readOnly = [{ perms: 1, id: { scheme: "world", id: "anyone" } }];
@@ -237,6 +243,7 @@ for (const target of zooKeeperTargets()) {
       const digest = createHash("sha1").update("alice:secret").digest("base64");
       await owner.create("/private", "x", { acl: [{ perms: 31, id: { scheme: "digest", id: `alice:${digest}` } }] });
       await owner.setData("/private", "y");
+      assert.ok((await owner.whoAmI()).some((id) => id.scheme === "digest" && id.user === "alice"));
       const stranger = await client(t, connectString);
       await assert.rejects(stranger.getData("/private"), NoAuthError);
       const friend = await client(t, connectString, { auth: [{ scheme: "digest", auth: "alice:secret" }] });
