@@ -80,19 +80,48 @@ function readLogEntry(r: ByteReader, limits: CodecLimits): LogEntry {
   return { slot, ballot, kind, data };
 }
 
+const HEAD_BYTES = 1 + 1 + 4 + 4 + 12;
+const BALLOT_BYTES = 12;
+const ENTRY_HEAD_BYTES = 8 + BALLOT_BYTES + 1 + 4;
+
+/** The exact size of encodeMessage(m), computed without encoding (budgets, statistics). */
+export function encodedMessageBytes(m: Message): number {
+  switch (m.type) {
+    case "preVote":
+      return HEAD_BYTES + 16;
+    case "preVoteReply":
+      return HEAD_BYTES + 1 + BALLOT_BYTES + 8;
+    case "prepare":
+      return HEAD_BYTES + 9;
+    case "promise": {
+      let bytes = HEAD_BYTES + 8 + 1 + 4;
+      for (const e of m.entries) bytes += ENTRY_HEAD_BYTES + e.data.length;
+      return bytes;
+    }
+    case "accept": {
+      let bytes = HEAD_BYTES + 8 + BALLOT_BYTES + 8 + 8 + 4;
+      for (const e of m.entries) bytes += 1 + 4 + e.data.length;
+      return bytes;
+    }
+    case "accepted":
+      return HEAD_BYTES + 16;
+    case "reject":
+      return HEAD_BYTES + 2 + BALLOT_BYTES + 24;
+    case "heartbeat":
+      return HEAD_BYTES + 16;
+    case "heartbeatAck":
+      return HEAD_BYTES + 24;
+    case "timeoutNow":
+      return HEAD_BYTES;
+  }
+}
+
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new ByteWriter(64 + messagePayloadBytes(m));
+  const w = new ByteWriter(encodedMessageBytes(m));
   w.u8(CODEC_VERSION).u8(TYPE_CODES[m.type]).u32(m.from).u32(m.to);
   writeBallot(w, m.ballot);
   writeMessageBody(w, m);
   return w.finish();
-}
-
-function messagePayloadBytes(m: Message): number {
-  let bytes = 0;
-  if (m.type === "accept") for (const e of m.entries) bytes += e.data.length + 8;
-  if (m.type === "promise") for (const e of m.entries) bytes += e.data.length + 32;
-  return bytes;
 }
 
 function writeMessageBody(w: ByteWriter, m: Message): void {

@@ -86,3 +86,77 @@ export function batchCommandCount(bytes: Uint8Array): number {
   if (bytes.length < BATCH_HEADER_BYTES) throw new PaxosDecodeError("batch shorter than its header", 0);
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
 }
+
+/**
+ * Builds one batch incrementally: each command is written into the batch buffer as it is
+ * proposed (no per-command objects kept until sealing). The buffer starts at the size of the
+ * previous batch and doubles when full; at seal it is trimmed (copied) only when mostly empty.
+ */
+export class BatchBuilder {
+  private bytes: Uint8Array;
+  private view: DataView;
+  private lengthBytes = BATCH_HEADER_BYTES;
+  private countValue = 0;
+  private capacityHint: number;
+
+  constructor(initialCapacityBytes = 4096) {
+    assert(initialCapacityBytes >= BATCH_HEADER_BYTES, "room for the header");
+    this.capacityHint = initialCapacityBytes;
+    this.bytes = new Uint8Array(initialCapacityBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  get count(): number {
+    return this.countValue;
+  }
+
+  /** Bytes the commands added so far take in the batch (without the batch header). */
+  get commandBytes(): number {
+    return this.lengthBytes - BATCH_HEADER_BYTES;
+  }
+
+  add(command: Command): void {
+    const size = COMMAND_OVERHEAD_BYTES + command.data.length;
+    if (this.lengthBytes + size > this.bytes.length) this.grow(this.lengthBytes + size);
+    const at = this.lengthBytes;
+    const view = this.view;
+    const client = command.clientId;
+    if (client !== undefined) {
+      const sequence = command.sequence!;
+      this.bytes[at] = 1;
+      view.setUint32(at + 1, Math.floor(client / TWO_POW_32));
+      view.setUint32(at + 5, client >>> 0);
+      view.setUint32(at + 9, Math.floor(sequence / TWO_POW_32));
+      view.setUint32(at + 13, sequence >>> 0);
+    } else {
+      this.bytes.fill(0, at, at + 17);
+    }
+    view.setUint32(at + 17, command.data.length);
+    this.bytes.set(command.data, at + 21);
+    this.lengthBytes = at + size;
+    this.countValue++;
+  }
+
+  private grow(needed: number): void {
+    let capacity = this.bytes.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const next = new Uint8Array(capacity);
+    next.set(this.bytes.subarray(0, this.lengthBytes));
+    this.bytes = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** Returns the encoded batch (decodeBatch reads it) and starts a new one. */
+  seal(): Uint8Array {
+    assert(this.countValue > 0 && this.countValue <= BATCH_COMMANDS_MAX, `batch of ${this.countValue} commands`);
+    this.view.setUint32(0, this.countValue);
+    const length = this.lengthBytes;
+    const sealed = length * 4 >= this.bytes.length * 3 ? this.bytes.subarray(0, length) : this.bytes.slice(0, length);
+    this.capacityHint = Math.max(BATCH_HEADER_BYTES, length);
+    this.bytes = new Uint8Array(this.capacityHint);
+    this.view = new DataView(this.bytes.buffer);
+    this.lengthBytes = BATCH_HEADER_BYTES;
+    this.countValue = 0;
+    return sealed;
+  }
+}

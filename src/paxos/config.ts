@@ -10,22 +10,17 @@ import type { ReplicaId } from "./types.js";
  * one safety rule on purpose so the test can prove a checker catches it. Never set in production.
  */
 export type PlantedBug =
-  /** An acceptor replies to Prepare before its promise is durable (the reply leaves at once). */
-  | "promiseBeforePersist"
-  /** An acceptor accepts Accepts whose ballot is below its promise (the ballot check is missing). */
-  | "acceptLowerBallot"
-  /** A new leader keeps its followers' match slots from its previous leadership. */
-  | "countOldBallotMatches"
-  /** Recovery takes the LOWEST-ballot value reported for a slot instead of the highest (ignoring commit reports). */
-  | "adoptLowestBallot"
+  /** A follower commits up to leaderCommit without checking that it matched the leader's log. */
+  | "commitWithoutMatch"
   /** A new leader ignores what the promises report and recovers from its own log only. */
   | "ignorePromises"
+  /** Recovery takes the LOWEST-ballot value reported for a slot (ignoring commit reports). */
+  | "adoptLowestBallot"
   /** Reads (read index and lease) do not wait for the leader's first commit in its own ballot. */
-  | "readBeforeOwnCommit"
-  /** A lease read is served even when the lease has expired. */
-  | "leaseReadWithoutLease"
-  /** A follower commits up to leaderCommit without checking that it matched the leader's log. */
-  | "commitWithoutMatch";
+  | "readBeforeOwnCommit";
+
+/** Every planted bug, for the mutation test and the CLI. */
+export const PLANTED_BUGS: readonly PlantedBug[] = ["commitWithoutMatch", "ignorePromises", "adoptLowestBallot", "readBeforeOwnCommit"];
 
 export interface ReplicaOptions {
   readonly id: ReplicaId;

@@ -23,8 +23,10 @@ export class Progress {
   pendingSnapshotSlot: Slot = 0;
   /** A load for this follower's catch-up is outstanding. */
   loadPending = false;
-  /** match at the previous heartbeat ack, to notice a replicate stream that stopped moving. */
-  matchAtLastAck: Slot = 0;
+  /** The leader's heartbeat round when the latest Accept was sent to this follower. */
+  sendRound = 0;
+  /** The leader's heartbeat round when match last advanced: only acks of later rounds may lower it. */
+  matchRound = 0;
   private readonly inflightLast: number[] = [];
   private readonly inflightBytesList: number[] = [];
   private inflightHead = 0;

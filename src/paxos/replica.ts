@@ -14,7 +14,7 @@
 //   - Commit: a slot is chosen when a majority of every configuration governing the uncommitted
 //     window matched it in the leader's CURRENT ballot; commit rides on Accepts and heartbeats.
 import { assert } from "../util/assert.js";
-import { encodeBatch, commandBytes, validCommand, BATCH_HEADER_BYTES, type Command } from "./command.js";
+import { BatchBuilder, commandBytes, validCommand, BATCH_HEADER_BYTES, type Command } from "./command.js";
 import type { SnapshotMeta } from "./codec.js";
 import { leaseTicks, resolveOptions, type ReplicaOptions, type ResolvedOptions } from "./config.js";
 import { ReplicaLog } from "./log.js";
@@ -102,7 +102,10 @@ export interface ReplicaStatus {
   readonly matchedSlot: Slot;
   readonly snapshotSlot: Slot;
   readonly recoveringThroughSlot: Slot;
+  /** The newest membership in the log (in force for new slots; may be uncommitted). */
   readonly membership: Membership;
+  /** The membership in force right after the commit slot (the last committed change). */
+  readonly committedMembership: Membership;
   readonly leaseValid: boolean;
   readonly committedInBallot: boolean;
 }
@@ -144,8 +147,8 @@ interface LeaderState {
   readonly progress: Map<ReplicaId, Progress>;
   /** Last slot durable here in this ballot (the leader counts itself only once durable). */
   selfMatch: Slot;
-  batch: Command[];
-  batchBytes: number;
+  /** The open batch: commands proposed since the last seal, encoded as they arrive. */
+  readonly batch: BatchBuilder;
   heartbeatElapsed: number;
   checkQuorumElapsed: number;
   round: number;
@@ -196,8 +199,12 @@ export class Replica {
   private now = 0;
   private electionElapsed = 0;
   private electionTimeout: number;
-  /** Ticks since a live leader was heard from; 0 at boot, so a restarted replica is sticky too. */
-  private leaderContactElapsed = 0;
+  /**
+   * Ticks since a live leader was heard from. A restarted replica that ever promised a ballot
+   * starts at 0 (it may have acknowledged a leader's lease just before it crashed); a brand-new
+   * one has never followed anyone and starts unsticky.
+   */
+  private leaderContactElapsed: number;
   private maxSeenRound: number;
   private preVote: { ballot: Ballot; granted: Set<ReplicaId>; rejected: Set<ReplicaId> } | undefined;
   private campaign: Campaign | undefined;
@@ -251,6 +258,7 @@ export class Replica {
     this.durableLast = durable.lastSlot;
     if (lost !== undefined) this.loseTail(lost, durable.lastSlot);
     this.maxSeenRound = this.promised.round;
+    this.leaderContactElapsed = this.promised.round > 0 ? 0 : this.o.electionTicks;
     this.matched = this.computeMatched();
     this.electionTimeout = this.randomElectionTimeout();
     this.checkInvariants();
@@ -283,6 +291,7 @@ export class Replica {
       snapshotSlot: this.log.snapshotSlot,
       recoveringThroughSlot: this.recoveringThrough,
       membership: this.log.latestMembership(),
+      committedMembership: this.log.membershipAt(this.commit + 1),
       leaseValid: this.leader !== undefined && this.now < this.leader.leaseExpiryTick,
       committedInBallot: this.leader !== undefined && this.commit >= this.leader.firstSlot,
     };
@@ -315,7 +324,9 @@ export class Replica {
   step(message: Message): void {
     assert(message.to === this.id, `message for ${message.to} stepped into ${this.id}`);
     assert(message.from !== this.id, "no messages to self");
-    this.observeRound(message.ballot.round);
+    // A pre-vote's ballot is hypothetical (nobody promised it): it does not count as seen, so the
+    // campaign that follows a won pre-vote uses exactly the ballot the pre-vote asked about.
+    if (message.type !== "preVote" && message.type !== "preVoteReply") this.observeRound(message.ballot.round);
     switch (message.type) {
       case "preVote":
         return this.handlePreVote(message);
@@ -347,12 +358,11 @@ export class Replica {
     if (leader.transfer !== undefined) return { kind: "backpressure", reason: "transferring" };
     const bytes = commandBytes(command);
     if (bytes + BATCH_HEADER_BYTES > this.o.batchBytesMax) return { kind: "tooLarge", bytesMax: this.o.batchBytesMax - BATCH_HEADER_BYTES };
-    const uncommitted = this.log.bytesBetween(this.commit + 1, this.log.lastSlot) + leader.batchBytes + bytes;
+    const uncommitted = this.log.bytesBetween(this.commit + 1, this.log.lastSlot) + leader.batch.commandBytes + bytes;
     if (uncommitted > this.o.uncommittedBytesMax) return { kind: "backpressure", reason: "uncommittedBytes" };
-    if (leader.batchBytes + bytes + BATCH_HEADER_BYTES > this.o.batchBytesMax) this.sealBatch();
-    leader.batch.push(command);
-    leader.batchBytes += bytes;
-    return { kind: "ok", slot: this.log.lastSlot + 1, index: leader.batch.length - 1 };
+    if (leader.batch.commandBytes + bytes + BATCH_HEADER_BYTES > this.o.batchBytesMax) this.sealBatch();
+    leader.batch.add(command);
+    return { kind: "ok", slot: this.log.lastSlot + 1, index: leader.batch.count - 1 };
   }
 
   readIndex(requestId: number): ReadIndexResult {
@@ -367,7 +377,7 @@ export class Replica {
   leaseRead(requestId: number): LeaseReadResult {
     const leader = this.leader;
     if (leader === undefined) return { kind: "notLeader", leaderHint: this.leaderId };
-    const leaseHolds = this.now < leader.leaseExpiryTick || this.o.plantedBug === "leaseReadWithoutLease";
+    const leaseHolds = this.now < leader.leaseExpiryTick;
     if (this.committedInBallot(leader) && leaseHolds && leader.transfer === undefined) {
       this.marks.leaseRead++;
       return { kind: "ok", slot: this.commit };
@@ -463,6 +473,8 @@ export class Replica {
   installSnapshot(meta: SnapshotMeta): boolean {
     if (meta.slot <= this.commit || meta.slot <= this.handedOut) return false;
     assert(this.outstanding === undefined || this.outstanding.committedThrough <= meta.slot, "install between readies");
+    // A snapshot from another leader means this replica leads (or campaigns) no longer.
+    if (this.role !== "follower") this.becomeFollower(undefined);
     this.log.installSnapshot(meta.slot, meta.membership);
     this.marks.snapshotInstalled++;
     this.commit = meta.slot;
@@ -674,8 +686,10 @@ export class Replica {
     }
   }
 
+  /** May campaign: a voter of its newest membership, not recovering, knowing the membership at its fromSlot. */
   private promotable(): boolean {
-    return isVoter(this.log.latestMembership(), this.id) && this.recoveringThrough === 0 && this.role !== "leader";
+    if (this.role === "leader" || this.recoveringThrough !== 0) return false;
+    return isVoter(this.log.latestMembership(), this.id) && this.log.membershipAt(this.commit + 1).voters.length > 0;
   }
 
   /** Stickiness: a replica that heard from a live leader recently will not help depose it. */
@@ -785,8 +799,7 @@ export class Replica {
     }
     const report = this.report(m.fromSlot, this.o.promiseBytesMax);
     const promise: PromiseMessage = { type: "promise", from: this.id, to: m.from, ballot: m.ballot, commitSlot: this.commit, ...report };
-    if (this.o.plantedBug === "promiseBeforePersist") this.messagesNow.push(promise);
-    else this.messagesAfter.push(promise);
+    this.messagesAfter.push(promise);
   }
 
   /** This replica's entries from `fromSlot` with effective ballots, up to `bytesMax`. */
@@ -819,11 +832,13 @@ export class Replica {
   private tryWinCampaign(force: boolean): void {
     const campaign = this.campaign!;
     const base = this.log.membershipAt(campaign.fromSlot);
+    assert(base.voters.length > 0, "a candidate knows the membership at its fromSlot (promotable)");
     if (!hasMajority(base.voters, (id) => campaign.promises.has(id))) return;
     const reports = this.o.plantedBug === "ignorePromises" ? [campaign.promises.get(this.id)!] : [...campaign.promises.values()];
     const recovered = recoverSlots(campaign.fromSlot, reports, this.o.plantedBug);
     const memberships = [base];
     for (const r of recovered) if (r.kind === EntryKind.config) memberships.push(decodeMembership(r.data));
+    assert(memberships.every((m) => m.voters.length > 0), "recovered memberships have voters");
     for (const m of memberships) {
       if (hasMajority(m.voters, (id) => campaign.promises.has(id))) continue;
       this.askForPromises(m, force);
@@ -836,8 +851,12 @@ export class Replica {
     const campaign = this.campaign!;
     const ballot = campaign.ballot;
     assert(ballotEquals(ballot, this.promised), "leading in the promised ballot");
+    // A promise's commit slot vouches only for the entries it actually reported.
     let chosenThrough = this.commit;
-    for (const p of campaign.promises.values()) chosenThrough = Math.max(chosenThrough, Math.min(p.commitSlot, campaign.fromSlot + recovered.length - 1));
+    for (const p of campaign.promises.values()) {
+      const reportedThrough = p.entries.length > 0 ? p.entries[p.entries.length - 1].slot : campaign.fromSlot - 1;
+      chosenThrough = Math.max(chosenThrough, Math.min(p.commitSlot, reportedThrough));
+    }
     this.campaign = undefined;
     this.role = "leader";
     this.leaderId = this.id;
@@ -851,6 +870,10 @@ export class Replica {
     // Re-accept every recovered value under our ballot, then append our own no-op.
     this.acceptRange(campaign.fromSlot - 1, recovered, ballot, Number.MAX_SAFE_INTEGER);
     assert(this.log.lastSlot === campaign.fromSlot + recovered.length - 1, "the log ends at the recovered range");
+    // A fresh group's log starts with its initial configuration (etcd bootstraps the same way), so
+    // a replica that joins later and replicates from slot 1 learns it from the log.
+    const bootstrapConfig = this.log.lastSlot === 0 && this.log.snapshotSlot === 0 && this.log.latestMembership().voters.length > 0;
+    if (bootstrapConfig) this.appendLocal({ slot: 1, ballot, kind: EntryKind.config, data: encodeMembership(this.log.latestMembership()) });
     const firstSlot = this.log.lastSlot + 1;
     this.leader = this.newLeaderState(ballot, firstSlot);
     this.appendLocal({ slot: firstSlot, ballot, kind: EntryKind.noop, data: NOOP });
@@ -862,16 +885,12 @@ export class Replica {
   }
 
   private newLeaderState(ballot: Ballot, firstSlot: Slot): LeaderState {
-    const previous = this.o.plantedBug === "countOldBallotMatches" ? this.stalePeerMatches : undefined;
-    const progress = new Map<ReplicaId, Progress>();
-    if (previous !== undefined) for (const [id, match] of previous) progress.set(id, this.newProgress(match));
     return {
       ballot,
       firstSlot,
-      progress,
+      progress: new Map(),
       selfMatch: 0,
-      batch: [],
-      batchBytes: 0,
+      batch: new BatchBuilder(Math.min(this.o.batchBytesMax, 64 * 1024)),
       heartbeatElapsed: 0,
       checkQuorumElapsed: 0,
       round: 0,
@@ -885,13 +904,8 @@ export class Replica {
     };
   }
 
-  /** Only for the planted bug "countOldBallotMatches": match slots remembered from an old ballot. */
-  private stalePeerMatches: Map<ReplicaId, Slot> | undefined;
-
-  private newProgress(match: Slot): Progress {
-    const progress = new Progress(this.log.lastSlot + 1, this.o.inflightMessagesMax, this.o.inflightBytesMax);
-    progress.match = match;
-    return progress;
+  private newProgress(): Progress {
+    return new Progress(this.log.lastSlot + 1, this.o.inflightMessagesMax, this.o.inflightBytesMax);
   }
 
   /** Keeps one Progress per member of every configuration in the uncommitted window. */
@@ -900,7 +914,7 @@ export class Replica {
     const members = new Set<ReplicaId>();
     for (const m of this.log.membershipsAfter(this.commit)) for (const id of [...m.voters, ...m.learners]) members.add(id);
     members.delete(this.id);
-    for (const id of members) if (!leader.progress.has(id)) leader.progress.set(id, this.newProgress(0));
+    for (const id of members) if (!leader.progress.has(id)) leader.progress.set(id, this.newProgress());
     for (const id of [...leader.progress.keys()]) if (!members.has(id)) leader.progress.delete(id);
   }
 
@@ -911,16 +925,18 @@ export class Replica {
   }
 
   private clearRoleState(): void {
-    if (this.leader !== undefined) this.failReads(this.leader);
+    if (this.leader !== undefined) {
+      this.failReads(this.leader);
+      // Heartbeats and Accepts queued while leading would make followers sticky to a leader that
+      // is gone: drop them (any message may be lost anyway).
+      this.messagesNow = this.messagesNow.filter((m) => m.type !== "heartbeat" && m.type !== "accept" && m.type !== "timeoutNow");
+    }
     this.preVote = undefined;
     this.campaign = undefined;
     this.leader = undefined;
   }
 
   private becomeFollower(leaderId: ReplicaId | undefined): void {
-    if (this.leader !== undefined && this.o.plantedBug === "countOldBallotMatches") {
-      this.stalePeerMatches = new Map([...this.leader.progress].map(([id, p]) => [id, p.match]));
-    }
     this.clearRoleState();
     this.role = "follower";
     this.leaderId = leaderId;
@@ -951,16 +967,6 @@ export class Replica {
   /** Follows the sender of a valid leader message (ballot >= promise); false if rejected. */
   private followLeader(from: ReplicaId, ballot: Ballot, kind: RejectedKind): boolean {
     const order = compareBallots(ballot, this.promised);
-    if (order < 0 && this.o.plantedBug === "acceptLowerBallot" && kind === "accept") {
-      // Planted bug: the ballot check is missing, so the acceptor follows a deposed leader.
-      this.becomeFollower(from);
-      this.promised = ballot;
-      this.log.setSteps([]);
-      this.matched = this.computeMatched();
-      this.markHard(true);
-      this.leaderContactElapsed = 0;
-      return true;
-    }
     if (order < 0) {
       this.reject(from, ballot, kind, RejectReason.ballot);
       return false;
@@ -1129,10 +1135,8 @@ export class Replica {
 
   private sealBatch(): void {
     const leader = this.leader!;
-    if (leader.batch.length === 0) return;
-    const data = encodeBatch(leader.batch, leader.batchBytes);
-    leader.batch = [];
-    leader.batchBytes = 0;
+    if (leader.batch.count === 0) return;
+    const data = leader.batch.seal();
     this.appendLocal({ slot: this.log.lastSlot + 1, ballot: leader.ballot, kind: EntryKind.commands, data });
   }
 
@@ -1204,6 +1208,7 @@ export class Replica {
       entries,
     });
     progress.sent(prevSlot + entries.length, bytes);
+    progress.sendRound = leader.round;
     assert(progress.next >= 1, "next stays a real slot");
   }
 
@@ -1217,7 +1222,7 @@ export class Replica {
     const advanced = progress.acknowledge(m.matchedSlot);
     if (progress.state === "probe") progress.becomeReplicate();
     if (advanced) {
-      progress.matchAtLastAck = -1;
+      progress.matchRound = leader.round;
       this.maybeCommit();
       this.maybeSendTimeoutNow();
     }
@@ -1327,22 +1332,25 @@ export class Replica {
     const progress = leader.progress.get(m.from);
     if (progress === undefined) return;
     progress.recentActive = true;
-    const fresh = m.round > progress.ackedRound;
     progress.ackedRound = Math.max(progress.ackedRound, m.round);
     this.confirmRounds();
     if (this.leader === undefined) return;
-    if (fresh && m.matchedSlot < progress.match && progress.state !== "snapshot") {
-      // The newest ack reports less than the follower once matched: it lost entries (a corrupt
-      // disk tail). Start over from what it holds, or an idle leader would never resend.
+    if (m.round > progress.matchRound && m.matchedSlot < progress.match && progress.state !== "snapshot") {
+      // An ack of a round sent after match last advanced reports less: the follower lost entries
+      // (a corrupt disk tail). Start over from what it holds, or an idle leader would never resend.
       this.marks.lowerMatch++;
       progress.lowerMatch(Math.max(m.matchedSlot, m.commitSlot));
       progress.becomeProbe(progress.match + 1);
     }
-    if (m.matchedSlot <= this.log.lastSlot && progress.acknowledge(m.matchedSlot)) this.maybeCommit();
+    if (m.matchedSlot <= this.log.lastSlot && progress.acknowledge(m.matchedSlot)) {
+      progress.matchRound = leader.round;
+      this.maybeCommit();
+    }
     if (progress.match >= this.log.lastSlot) return;
     if (progress.state === "probe") progress.probeSent = false;
-    else if (progress.state === "replicate" && progress.match === progress.matchAtLastAck) progress.becomeProbe(progress.match + 1);
-    progress.matchAtLastAck = progress.match;
+    // The follower answered a heartbeat sent after our latest Accept without having matched what
+    // we sent: an Accept (or its reply) was lost. Resume from what it holds.
+    if (progress.state === "replicate" && m.round > progress.sendRound && m.matchedSlot < progress.next - 1) progress.becomeProbe(progress.match + 1);
     this.sendAppend(m.from);
   }
 

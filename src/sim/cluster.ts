@@ -118,6 +118,11 @@ class Simulation {
       respond: (from, to, response) => this.respond(from, to, response),
       fail: (error, node) => this.assertionFailed(error, node),
       crashDuringPersist: (node) => this.crashDuringPersist(node),
+      crashAfterCommit: (node) => this.crashAfterCommit(node),
+      crashNow: (node, why) => {
+        this.trace(`FAULT crash n${node.id} ${why}`);
+        this.crashNode(node);
+      },
     };
   }
 
@@ -217,6 +222,7 @@ class Simulation {
     if (this.profile.crashes) actions.push(() => this.crashSomeNode());
     if (this.profile.partitions) actions.push(() => this.partitionSomehow(), () => this.heal());
     if (this.profile.membershipChanges) actions.push(() => this.membershipStep(), () => this.membershipStep());
+    if (this.profile.transfers) actions.push(() => this.transferLeadership());
     if (actions.length === 0) return;
     actions[this.random.int(actions.length)]();
   }
@@ -237,6 +243,11 @@ class Simulation {
       this.trace(`FAULT crash n${node.id} during fsync`);
       this.crashNode(node);
     });
+  }
+
+  /** Decides whether a leader about to apply new commits crashes right after (before telling anyone). */
+  private crashAfterCommit(_node: SimNode): boolean {
+    return this.faultsOn && this.profile.crashes && this.random.chance(this.profile.crashAfterCommitRate);
   }
 
   private crashNode(node: SimNode): void {
@@ -267,22 +278,37 @@ class Simulation {
 
   /**
    * A replica with a corrupt log rejoins as non-voting until caught up; if a majority were in
-   * that state no leader could ever be elected again (correctly: they may have forgotten
-   * chosen values). We only inject faults the protocol claims to survive: at most a minority.
+   * that state no leader could ever be elected again (correctly: they may have forgotten chosen
+   * values). We only inject faults the protocol claims to survive: impaired voters stay a
+   * minority of EVERY configuration a quorum may need (the committed one and the newest one).
    */
   private mayImpair(node: SimNode): boolean {
-    const voters = this.currentVoters();
-    let recovering = 0;
-    for (const id of voters) {
-      const other = this.nodes.get(id);
-      if (other === undefined || other === node) continue;
-      const status = other.replica?.status();
-      if (status === undefined || status.recoveringThroughSlot !== 0) recovering++;
+    const configs = this.quorumConfigs();
+    if (configs.length === 0) return false; // nobody is up to say what the configuration is
+    for (const voters of configs) {
+      let impaired = voters.includes(node.id) ? 1 : 0;
+      for (const id of voters) {
+        const other = this.nodes.get(id);
+        if (other === undefined || other === node) continue;
+        const status = other.replica?.status();
+        if (status === undefined || status.recoveringThroughSlot !== 0) impaired++;
+      }
+      if (impaired > Math.floor((voters.length - 1) / 2)) return false;
     }
-    return recovering + 1 <= Math.floor((voters.length - 1) / 2);
+    return true;
   }
 
-  /** A new partition replaces the current one (cuts do not pile up into a dead network). */
+  /** Voter sets of the committed and the newest membership, seen by the most advanced replica. */
+  private quorumConfigs(): Array<readonly ReplicaId[]> {
+    let best: { commit: Slot; configs: Array<readonly ReplicaId[]> } | undefined;
+    for (const node of this.nodes.values()) {
+      const status = node.replica?.status();
+      if (status === undefined || (best !== undefined && status.commitSlot <= best.commit)) continue;
+      best = { commit: status.commitSlot, configs: [status.committedMembership.voters, status.membership.voters] };
+    }
+    return best?.configs.filter((v) => v.length > 0) ?? [];
+  }
+
   private partitionSomehow(): void {
     this.network.heal();
     const ids = [...this.nodes.keys()];
@@ -368,6 +394,18 @@ class Simulation {
       this.membershipTask = undefined;
       this.membershipChanges++;
     }
+  }
+
+  /** An operator moves leadership to another voter (rolling restarts, preferred leaders). */
+  private transferLeadership(): void {
+    const leader = this.leaderNode();
+    if (leader === undefined) return;
+    const voters = leader.replica!.status().membership.voters.filter((id) => id !== leader.id);
+    if (voters.length === 0) return;
+    const target = voters[this.random.int(voters.length)];
+    const result = leader.replica!.transferLeadership(target);
+    this.trace(`TRANSFER leadership n${leader.id} -> n${target}: ${result.kind}`);
+    leader.processReady();
   }
 
   // ---- Liveness and final checks -------------------------------------------------------------

@@ -12,7 +12,9 @@ import { crc32c } from "@node-rs/crc32";
 import { assert } from "../util/assert.js";
 import type { SeededRandom } from "../util/random.js";
 import type { SnapshotMeta } from "../paxos/codec.js";
-import type { HardState, LogEntry, Slot } from "../paxos/types.js";
+import type { Membership } from "../paxos/membership.js";
+import type { DurableState } from "../paxos/ready.js";
+import { EMPTY_HARD_STATE, type HardState, type LogEntry, type Slot } from "../paxos/types.js";
 
 interface StoredEntry {
   readonly entry: LogEntry;
@@ -178,14 +180,32 @@ export class SimDisk {
    */
   crash(random: SeededRandom, tornWriteRate: number): void {
     const survivors = random.int(this.pending.length + 1);
+    this.crashKeeping(survivors, random.chance(tornWriteRate));
+  }
+
+  /** Power loss keeping exactly the first `survivors` unsynced writes, tearing the last if it appended. */
+  crashKeeping(survivors: number, tearLast: boolean): void {
+    assert(survivors >= 0 && survivors <= this.pending.length, "survivors are a prefix of the pending writes");
     if (survivors < this.pending.length) this.stats.crashesLosingWrites++;
     let lastAppended = false;
     for (let i = 0; i < survivors; i++) lastAppended = applyOp(this.durable, this.pending[i]);
-    if (lastAppended && random.chance(tornWriteRate)) {
+    if (lastAppended && tearLast) {
       this.corruptAt(this.durable.entries.length - 1);
       this.stats.tornWrites++;
     }
     this.pending = [];
+    this.view = cloneImage(this.durable);
+  }
+
+  get pendingWriteCount(): number {
+    return this.pending.length;
+  }
+
+  /** Corrupts the durable entry at `slot` (a latent sector error, for scenario scripts). */
+  corruptSlot(slot: Slot): void {
+    const index = slot - this.durable.firstSlot;
+    assert(index >= 0 && index < this.durable.entries.length, `slot ${slot} is on disk`);
+    this.corruptAt(index);
     this.view = cloneImage(this.durable);
   }
 
@@ -231,4 +251,47 @@ export class SimDisk {
     this.durable.entries.length = Math.min(this.durable.entries.length, keep);
     this.view = cloneImage(this.durable);
   }
+}
+
+/**
+ * What a restarting driver hands the replica, read back from its disk. Only the LAST physical
+ * entry may be a torn write (the write in flight at power loss, never acknowledged): it is
+ * dropped. Any other bad entry is corruption inside the durable log: above the snapshot, the
+ * replica is told the slots from there on are lost (it truncates and rejoins as non-voting);
+ * at or below the snapshot it is harmless (the snapshot covers it).
+ */
+export function readDurableState(disk: SimDisk, bootstrap: Membership, trace: (line: string) => void = () => undefined): DurableState {
+  const readout = disk.read();
+  const snapshotMeta = readout.snapshot?.meta ?? { slot: 0, membership: bootstrap };
+  const physical = readout.entries;
+  const tornSlot = physical.length > 0 && !physical[physical.length - 1].valid ? readout.lastSlotOnDisk : undefined;
+  let lost: Slot | undefined;
+  for (const { entry, valid } of physical) {
+    if (!valid && entry.slot !== tornSlot && entry.slot > snapshotMeta.slot) {
+      lost = entry.slot;
+      break;
+    }
+  }
+  if (tornSlot !== undefined) {
+    trace(`torn write at slot ${tornSlot} dropped`);
+    disk.dropTornTail(tornSlot);
+    // The log must end at or above the snapshot (or be empty just after it).
+    if (disk.lastSlot < snapshotMeta.slot) disk.compactPrefix(snapshotMeta.slot + 1);
+  }
+  const lastSlot = Math.max(snapshotMeta.slot, tornSlot !== undefined ? tornSlot - 1 : readout.lastSlotOnDisk);
+  if (lost !== undefined) trace(`corrupt entry at slot ${lost} (log ends at ${lastSlot}): rejoining as non-voting`);
+  const tail: LogEntry[] = [];
+  for (const { entry } of physical) {
+    if (entry.slot > snapshotMeta.slot && entry.slot <= lastSlot && (lost === undefined || entry.slot < lost)) tail.push(entry);
+  }
+  return {
+    hardState: readout.hardState ?? EMPTY_HARD_STATE,
+    snapshot: snapshotMeta,
+    logFirstSlot: Math.min(readout.firstSlot, snapshotMeta.slot + 1),
+    lastSlot,
+    tail,
+    memberships: [],
+    appliedSlot: snapshotMeta.slot,
+    lostFromSlot: lost,
+  };
 }

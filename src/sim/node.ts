@@ -12,9 +12,9 @@ import type { Message } from "../paxos/messages.js";
 import type { PlantedBug } from "../paxos/config.js";
 import type { DurableState, Ready } from "../paxos/ready.js";
 import { Replica } from "../paxos/replica.js";
-import { EMPTY_HARD_STATE, type LogEntry, type ReplicaId, type Slot } from "../paxos/types.js";
+import type { LogEntry, ReplicaId, Slot } from "../paxos/types.js";
 import type { AgreementChecker, ConvergenceChecker } from "./checkers.js";
-import { SimDisk } from "./disk.js";
+import { SimDisk, readDurableState } from "./disk.js";
 import { KvStateMachine, decodeKvResult, encodeKvOp, type KvOp, type KvResult } from "./kv.js";
 import type { SimNetwork } from "./network.js";
 import { DRIFT_BOUND, ELECTION_TICKS, HEARTBEAT_TICKS, TICK_MS, type FaultProfile, type ReadMode } from "./profile.js";
@@ -51,6 +51,10 @@ export interface NodeEnvironment {
   fail(error: unknown, node: number): void;
   /** A node is about to wait for an fsync (the fault injector may crash it in the window). */
   crashDuringPersist(node: SimNode): void;
+  /** Whether a leader that is about to apply new commits should crash right after (fault injection). */
+  crashAfterCommit(node: SimNode): boolean;
+  /** Crashes the node now (and schedules its restart). */
+  crashNow(node: SimNode, why: string): void;
 }
 
 interface PendingRead {
@@ -129,46 +133,8 @@ export class SimNode {
     this.processReady();
   }
 
-  /**
-   * Reads the disk back at restart. Only the LAST physical entry may be a torn write (the write in
-   * flight at power loss, never acknowledged): it is dropped. Any other bad entry is corruption
-   * inside the durable log: if it lies above the snapshot, the replica is told the slots from
-   * there on are lost (it truncates and rejoins as non-voting); below the snapshot it is harmless.
-   */
   private readDurable(): DurableState {
-    const readout = this.disk.read();
-    const snapshotMeta = readout.snapshot?.meta ?? { slot: 0, membership: this.bootstrapMembership };
-    const physical = readout.entries;
-    const tornSlot = physical.length > 0 && !physical[physical.length - 1].valid ? readout.lastSlotOnDisk : undefined;
-    let lost: Slot | undefined;
-    for (const { entry, valid } of physical) {
-      if (!valid && entry.slot !== tornSlot && entry.slot > snapshotMeta.slot) {
-        lost = entry.slot;
-        break;
-      }
-    }
-    if (tornSlot !== undefined) {
-      this.env.trace(`n${this.id} restart: torn write at slot ${tornSlot} dropped`);
-      this.disk.dropTornTail(tornSlot);
-      // The log must end at or above the snapshot (or be empty just after it).
-      if (this.disk.lastSlot < snapshotMeta.slot) this.disk.compactPrefix(snapshotMeta.slot + 1);
-    }
-    const lastSlot = Math.max(snapshotMeta.slot, tornSlot !== undefined ? tornSlot - 1 : readout.lastSlotOnDisk);
-    if (lost !== undefined) this.env.trace(`n${this.id} restart: corrupt entry at slot ${lost} (log ends at ${lastSlot}): rejoining as non-voting`);
-    const tail: LogEntry[] = [];
-    for (const { entry } of physical) {
-      if (entry.slot > snapshotMeta.slot && entry.slot <= lastSlot && (lost === undefined || entry.slot < lost)) tail.push(entry);
-    }
-    return {
-      hardState: readout.hardState ?? EMPTY_HARD_STATE,
-      snapshot: snapshotMeta,
-      logFirstSlot: Math.min(readout.firstSlot, snapshotMeta.slot + 1),
-      lastSlot,
-      tail,
-      memberships: [],
-      appliedSlot: snapshotMeta.slot,
-      lostFromSlot: lost,
-    };
+    return readDurableState(this.disk, this.bootstrapMembership, (line) => this.env.trace(`n${this.id} restart: ${line}`));
   }
 
   /** Power loss: volatile state and unsynced writes are gone. */
@@ -247,6 +213,12 @@ export class SimNode {
   private handleReady(ready: Ready): void {
     const replica = this.replica!;
     if (ready.softState !== undefined) this.onSoftState(ready.softState.role, ready.softState.leaderId);
+    if (ready.committed.length > 0 && replica.status().role === "leader" && this.env.crashAfterCommit(this)) {
+      // Crash at the worst moment: clients get their acks, followers never hear of the commit.
+      this.applyCommitted(ready.committed);
+      this.env.crashNow(this, "right after applying a commit, before telling anyone");
+      return;
+    }
     for (const m of ready.messages) this.send(m);
     this.applyCommitted(ready.committed);
     this.handleReads(ready);

@@ -32,6 +32,8 @@ export interface FaultProfile {
   fsyncLatencyMs: number;
   readModes: ReadMode[];
   membershipChanges: boolean;
+  /** Operator-driven leadership transfers among the fault actions. */
+  transfers: boolean;
   snapshotEverySlots: number;
   trailingSlots: number;
   messageBytesMax: number;
@@ -41,6 +43,8 @@ export interface FaultProfile {
   attemptTimeoutMs: number;
   /** Probability that a node's fsync is interrupted by a crash (crashes at the riskiest moment). */
   crashDuringPersistRate: number;
+  /** Probability that a leader crashes right after learning that its commit slot advanced. */
+  crashAfterCommitRate: number;
   safetyPhaseMs: number;
 }
 
@@ -79,6 +83,7 @@ export function drawProfile(random: SeededRandom): FaultProfile {
     fsyncLatencyMs: random.float() * 4,
     readModes: modes.length > 0 ? modes : ["log"],
     membershipChanges: random.chance(0.3),
+    transfers: random.chance(0.3),
     snapshotEverySlots: pick(random, [8, 16, 32, 64, 1000]),
     trailingSlots: random.range(0, 16),
     messageBytesMax: pick(random, [300, 1024, 4096, 65536]),
@@ -86,6 +91,7 @@ export function drawProfile(random: SeededRandom): FaultProfile {
     clientThinkMs: random.range(0, 10),
     attemptTimeoutMs: random.range(40, 300),
     crashDuringPersistRate: random.chance(0.5) ? 0 : random.float() * 0.01,
+    crashAfterCommitRate: random.chance(0.5) ? 0 : random.float() * 0.05,
     safetyPhaseMs: random.range(2000, 5000),
   };
 }
@@ -110,12 +116,14 @@ export function formatProfile(p: FaultProfile): string {
     `fsync=${p.fsyncLatencyMs.toFixed(1)}ms`,
     `reads=${p.readModes.join("/")}`,
     `membership=${p.membershipChanges}`,
+    `transfers=${p.transfers}`,
     `snapshotEvery=${p.snapshotEverySlots}+${p.trailingSlots}`,
     `msgMax=${p.messageBytesMax}`,
     `batchMax=${p.batchBytesMax}`,
     `think=${p.clientThinkMs}ms`,
     `attempt=${p.attemptTimeoutMs}ms`,
     `crashInFsync=${p.crashDuringPersistRate.toFixed(4)}`,
+    `crashAfterCommit=${p.crashAfterCommitRate.toFixed(3)}`,
     `safety=${p.safetyPhaseMs}ms`,
   ];
   return parts.join(" ");
