@@ -87,15 +87,25 @@ export function sortBySequence(names: readonly string[]): string[] {
   return [...names].sort((a, b) => sequenceOf(a) - sequenceOf(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
+const PROTECTED_MARK = "_c_";
+/** "_c_" + a 36-character GUID + "-". */
+const PROTECTED_HEAD_LENGTH = 40;
+
+/** Whether `name` is a protected sequential node created with `prefix` (see createProtectedSequential). */
+export function hasProtectedPrefix(name: string, prefix: string): boolean {
+  return name.length >= PROTECTED_HEAD_LENGTH + prefix.length + 10 && name.startsWith(PROTECTED_MARK) && name.startsWith(prefix, PROTECTED_HEAD_LENGTH);
+}
+
 export function newGuid(): string {
   return randomUUID();
 }
 
 /**
- * Creates `${dir}/${prefix}${guid}-<seq>` so that, when the reply is lost with the connection, the
- * node can be found again by its GUID (Curator's "protection mode"). Without it a retry would
- * leave an orphan sequential node that, being ephemeral and owned by a live session, blocks every
- * other participant forever.
+ * Creates `${dir}/_c_${guid}-${prefix}<seq>` so that, when the reply is lost with the connection,
+ * the node can be found again by its GUID (Curator's "protection mode", whose naming this follows:
+ * a lock node reads `_c_<guid>-lock-0000000007` as in Curator's InterProcessMutex). Without it a
+ * retry would leave an orphan sequential node that, being ephemeral and owned by a live session,
+ * blocks every other participant until that session ends.
  */
 export async function createProtectedSequential(
   zk: ZooKeeperClient,
@@ -104,7 +114,7 @@ export async function createProtectedSequential(
   options: { data?: Data; mode: CreateMode; guid?: string },
 ): Promise<CreateResult & { name: string; guid: string }> {
   const guid = options.guid ?? newGuid();
-  const base = `${dir}/${prefix}${guid}-`;
+  const base = `${dir}/${PROTECTED_MARK}${guid}-${prefix}`;
   for (let attempt = 0; ; attempt++) {
     try {
       const created = await zk.create(base, options.data, { mode: options.mode });

@@ -9,11 +9,12 @@
 // `fencingToken` grows with every new leader, for the resources the leader writes to.
 // `resign()` (release()) steps down and lets the next candidate lead.
 import type { ZooKeeperClient } from "../zookeeper/client/index.js";
-import { assertRecipePath, newGuid, retrying, sortBySequence } from "./common.js";
+import { assertRecipePath, newGuid, retrying, sortBySequence, hasProtectedPrefix } from "./common.js";
 import type { Lease, LossPolicy } from "./lease.js";
 import { contend, type AcquireOptions } from "./lock.js";
 
-const CANDIDATE_PREFIX = "candidate-";
+// Curator's LeaderLatch names its nodes "latch-" too.
+const CANDIDATE_PREFIX = "latch-";
 
 export interface Leadership extends Lease {
   /** This candidate's id (the node's data). */
@@ -39,7 +40,7 @@ export class LeaderElection {
       ...options,
       lossPolicy: this.options.lossPolicy ?? "suspended",
       data: this.id,
-      isContender: (name) => name.startsWith(CANDIDATE_PREFIX),
+      isContender: (name) => hasProtectedPrefix(name, CANDIDATE_PREFIX),
       what: `election ${this.path}`,
     });
     return Object.assign(lease, { id: this.id }) as Leadership;
@@ -55,7 +56,7 @@ export class LeaderElection {
         if ((error as { code?: number }).code === -101) return null;
         throw error;
       }
-      const sorted = sortBySequence(children.filter((name) => name.startsWith(CANDIDATE_PREFIX)));
+      const sorted = sortBySequence(children.filter((name) => hasProtectedPrefix(name, CANDIDATE_PREFIX)));
       if (sorted.length === 0) return null;
       try {
         const { data } = await retrying(() => this.zk.getData(`${this.path}/${sorted[0]}`));

@@ -21,6 +21,7 @@ import {
   deadlineOf,
   deleteIfExists,
   ensurePath,
+  hasProtectedPrefix,
   retrying,
   sortBySequence,
 } from "./common.js";
@@ -111,7 +112,7 @@ export class Lock {
       ...options,
       lossPolicy: this.options.lossPolicy ?? "suspended",
       data: this.options.data,
-      isContender: (name) => name.startsWith(LOCK_PREFIX),
+      isContender: (name) => hasProtectedPrefix(name, LOCK_PREFIX),
       what: `lock ${this.path}`,
     });
   }
@@ -120,7 +121,7 @@ export class Lock {
   async contenders(): Promise<string[]> {
     try {
       const { children } = await retrying(() => this.zk.getChildren(this.path));
-      return sortBySequence(children.filter((name) => name.startsWith(LOCK_PREFIX)));
+      return sortBySequence(children.filter((name) => hasProtectedPrefix(name, LOCK_PREFIX)));
     } catch (error) {
       if ((error as { code?: number }).code === -101) return [];
       throw error;
@@ -144,12 +145,12 @@ export class ReadWriteLock {
     assertRecipePath(path);
   }
 
-  private isContender = (name: string): boolean => name.startsWith(READ_PREFIX) || name.startsWith(WRITE_PREFIX);
+  private isContender = (name: string): boolean => hasProtectedPrefix(name, READ_PREFIX) || hasProtectedPrefix(name, WRITE_PREFIX);
 
   /** A shared lease: held together with other readers, never with a writer. */
   acquireRead(options: AcquireOptions = {}): Promise<Lease> {
     const rule: TurnRule = (sorted, index) => {
-      for (let i = index - 1; i >= 0; i--) if (sorted[i].startsWith(WRITE_PREFIX)) return sorted[i];
+      for (let i = index - 1; i >= 0; i--) if (hasProtectedPrefix(sorted[i], WRITE_PREFIX)) return sorted[i];
       return null;
     };
     return contend(this.zk, this.path, READ_PREFIX, rule, {

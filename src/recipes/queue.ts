@@ -14,7 +14,7 @@
 // Waiting consumers watch the queue's children: a put wakes every waiting consumer (the recipe's
 // documented herd; one of them gets the entry, the rest go back to waiting).
 import { BadVersionError, MultiError, NoNodeError, type Data, type ZooKeeperClient } from "../zookeeper/client/index.js";
-import { Wakeup, assertRecipePath, createProtectedSequential, deadlineOf, ensurePath, multiOnce, newGuid, retrying, sortBySequence } from "./common.js";
+import { Wakeup, assertRecipePath, createProtectedSequential, deadlineOf, ensurePath, multiOnce, newGuid, retrying, sortBySequence, hasProtectedPrefix } from "./common.js";
 import type { AcquireOptions } from "./lock.js";
 
 const ENTRY_PREFIX = "entry-";
@@ -39,7 +39,7 @@ export class DistributedQueue {
 
   private async entries(watch?: Wakeup): Promise<string[]> {
     const { children } = await retrying(() => this.zk.getChildren(this.path, watch ? { watch: watch.watcher } : {}));
-    return sortBySequence(children.filter((name) => name.startsWith(ENTRY_PREFIX)));
+    return sortBySequence(children.filter((name) => hasProtectedPrefix(name, ENTRY_PREFIX)));
   }
 
   /** Entries waiting (a snapshot). */

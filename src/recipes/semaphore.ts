@@ -9,7 +9,7 @@
 // A holder that dies frees its permit when its session expires; the holder learns of a loss
 // through Lease.signal (see lease.ts). Every participant must use the same `permits`.
 import type { Data, ZooKeeperClient } from "../zookeeper/client/index.js";
-import { Wakeup, assertRecipePath, createProtectedSequential, deadlineOf, deleteIfExists, ensurePath, retrying } from "./common.js";
+import { Wakeup, assertRecipePath, createProtectedSequential, deadlineOf, deleteIfExists, ensurePath, retrying, hasProtectedPrefix } from "./common.js";
 import { LeaseLostError } from "./errors.js";
 import { Lease, type LossPolicy } from "./lease.js";
 import { Lock, type AcquireOptions } from "./lock.js";
@@ -57,7 +57,7 @@ export class Semaphore {
       signal?.throwIfAborted();
       const wake = new Wakeup();
       const { children } = await retrying(() => this.zk.getChildren(this.leasesPath, { watch: wake.watcher }));
-      const leases = children.filter((name) => name.startsWith(LEASE_PREFIX));
+      const leases = children.filter((name) => hasProtectedPrefix(name, LEASE_PREFIX));
       if (!leases.includes(ownName)) throw new LeaseLostError("nodeDeleted", `${this.leasesPath}/${ownName}`);
       if (leases.length <= this.permits) return;
       await wake.wait({ deadlineMs, signal, what: `semaphore ${this.path}` });
@@ -68,6 +68,6 @@ export class Semaphore {
   async holders(): Promise<number> {
     await ensurePath(this.zk, this.leasesPath);
     const { children } = await retrying(() => this.zk.getChildren(this.leasesPath));
-    return children.filter((name) => name.startsWith(LEASE_PREFIX)).length;
+    return children.filter((name) => hasProtectedPrefix(name, LEASE_PREFIX)).length;
   }
 }

@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Lock, ReadWriteLock, RecipeTimeoutError, LeaseLostError } from "../../src/recipes/index.js";
 import { contend } from "../../src/recipes/lock.js";
+import { hasProtectedPrefix } from "../../src/recipes/common.js";
 import type { ZooKeeperClient } from "../../src/zookeeper/client/index.js";
 import { zooKeeperTargets, type ZooKeeperTarget } from "../helpers/zookeeper-server.js";
 import { eventually } from "../zookeeper/client/helpers.js";
@@ -57,7 +58,7 @@ for (const target of zooKeeperTargets()) {
       const { clients } = await world(t, server, "lock-planted", 4);
       const occupancy = new Occupancy(1);
       const broken = (zk: ZooKeeperClient) =>
-        contend(zk, "/broken", "lock-", () => null, { lossPolicy: "expired", isContender: (n) => n.startsWith("lock-"), what: "broken lock" });
+        contend(zk, "/broken", "lock-", () => null, { lossPolicy: "expired", isContender: (n) => hasProtectedPrefix(n, "lock-"), what: "broken lock" });
       const results = await Promise.allSettled(
         clients.map(async (zk, i) => {
           const lease = await broken(zk);
