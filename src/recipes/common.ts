@@ -122,6 +122,11 @@ export async function createProtectedSequential(
     } catch (error) {
       if (!isRetryable(error) || attempt >= RETRIES_MAX) throw error;
     }
+    // The lost create may still be on its way through the server (the old connection's request
+    // can commit after this session's next read on a new connection, or on another server).
+    // sync goes through the leader behind every write already proposed, so after it the create
+    // is either visible or never happened.
+    await retrying(() => zk.sync(dir));
     const found = await findProtected(zk, dir, guid);
     if (found) return { ...found, guid };
     await pause(Math.min(RETRY_DELAY_MS_MAX, 10 * 2 ** Math.min(attempt, 6)));
@@ -167,6 +172,9 @@ export async function multiOnce(
       }
       if (!isRetryable(error) || attempt >= RETRIES_MAX) return { applied: false, error };
     }
+    // As for protected creates: let a transaction still in flight land before looking. (Even
+    // without this a late one cannot apply twice — see above — but the answer is then exact.)
+    await retrying(() => zk.sync(receiptDir));
     if (await retrying(() => zk.exists(receipt))) {
       void deleteIfExists(zk, receipt).catch(() => undefined);
       return { applied: true, results: [] };
