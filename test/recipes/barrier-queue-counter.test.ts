@@ -110,7 +110,7 @@ for (const target of zooKeeperTargets()) {
       const { clients, victim, proxy } = await world(t, server, "queue-loss", 1);
       let disconnects = 0;
       victim.onStateChange((change) => change.state === "disconnected" && disconnects++);
-      const cutter = setInterval(() => proxy.cut(), 50);
+      const cutter = setInterval(() => proxy.cut(), 150);
       const got: string[] = [];
       try {
         const victimQueue = new DistributedQueue(victim, "/q");
@@ -159,7 +159,7 @@ for (const target of zooKeeperTargets()) {
       const { clients, victim, proxy } = await world(t, server, "counter", 8);
       let disconnects = 0;
       victim.onStateChange((change) => change.state === "disconnected" && disconnects++);
-      const cutter = setInterval(() => proxy.cut(), 50);
+      const cutter = setInterval(() => proxy.cut(), 150);
       try {
         await Promise.all([
           ...clients.map(async (zk) => {

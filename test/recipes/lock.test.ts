@@ -184,7 +184,7 @@ for (const target of zooKeeperTargets()) {
       // Cut the victim's connection repeatedly while it acquires and releases.
       let disconnects = 0;
       victim.onStateChange((change) => change.state === "disconnected" && disconnects++);
-      const cutter = setInterval(() => proxy.cut(), 40);
+      const cutter = setInterval(() => proxy.cut(), 150);
       try {
         const lock = new Lock(victim, "/g", { lossPolicy: "expired" });
         for (let k = 0; k < 15; k++) {
