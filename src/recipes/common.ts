@@ -101,6 +101,20 @@ export function newGuid(): string {
 }
 
 /**
+ * Waits until every write this session sent before a connection loss has either applied or will
+ * never apply, so that looking for its effect gives a final answer. A write whose reply was lost
+ * may still be in the server's pipeline and commit AFTER this session's next read on a new
+ * connection (synod orders a session's requests per connection; a ZooKeeper ensemble may have it
+ * queued on the old server). sync() is not enough everywhere: ZooKeeper's leader queues a sync
+ * behind the proposals in flight, but a read barrier on the commit index (synod) is not. A write
+ * is: a transaction holding one `check` with version -1 (always true, changes nothing) is
+ * proposed after the lost write and so commits after it.
+ */
+export async function writeBarrier(zk: ZooKeeperClient, path: string): Promise<void> {
+  await retrying(() => zk.multi([{ op: "check", path, version: -1 }]));
+}
+
+/**
  * Creates `${dir}/_c_${guid}-${prefix}<seq>` so that, when the reply is lost with the connection,
  * the node can be found again by its GUID (Curator's "protection mode", whose naming this follows:
  * a lock node reads `_c_<guid>-lock-0000000007` as in Curator's InterProcessMutex). Without it a
@@ -122,11 +136,7 @@ export async function createProtectedSequential(
     } catch (error) {
       if (!isRetryable(error) || attempt >= RETRIES_MAX) throw error;
     }
-    // The lost create may still be on its way through the server (the old connection's request
-    // can commit after this session's next read on a new connection, or on another server).
-    // sync goes through the leader behind every write already proposed, so after it the create
-    // is either visible or never happened.
-    await retrying(() => zk.sync(dir));
+    await writeBarrier(zk, dir);
     const found = await findProtected(zk, dir, guid);
     if (found) return { ...found, guid };
     await pause(Math.min(RETRY_DELAY_MS_MAX, 10 * 2 ** Math.min(attempt, 6)));
@@ -172,9 +182,9 @@ export async function multiOnce(
       }
       if (!isRetryable(error) || attempt >= RETRIES_MAX) return { applied: false, error };
     }
-    // As for protected creates: let a transaction still in flight land before looking. (Even
-    // without this a late one cannot apply twice — see above — but the answer is then exact.)
-    await retrying(() => zk.sync(receiptDir));
+    // Let a transaction still in flight land before looking. (Even without this a late one
+    // cannot apply twice — see above — but the answer is then exact.)
+    await writeBarrier(zk, receiptDir);
     if (await retrying(() => zk.exists(receipt))) {
       void deleteIfExists(zk, receipt).catch(() => undefined);
       return { applied: true, results: [] };
