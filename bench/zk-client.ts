@@ -108,13 +108,16 @@ async function main(): Promise<void> {
   let connectString = args.get("connect");
   if (connectString === undefined) {
     note("starting Apache ZooKeeper 3.8 (standalone)...");
-    server = await startApacheZooKeeper();
+    // The full JIT and a real heap: the tests' fast-start flags would handicap the server.
+    server = await startApacheZooKeeper({ jvmFlags: ["-Xmx1g"] });
     connectString = server.connectString;
   }
   const root = `/bench-${process.pid}`;
   try {
     const zk = await ZooKeeperClient.connect({ connectString, sessionTimeoutMs: 30_000, pendingRequestsMax: Math.max(4096, inflight * 2) });
     await zk.create(root);
+    note("warming up (the JVM's JIT, our own)");
+    await pipelined(opsTotal / 2, inflight, (i) => zk.exists(`${root}/warm-${i}`));
     note(`pipelined, ${inflight} in flight, ${opsTotal} ops each`);
     const createsPerSecond = await pipelined(opsTotal, inflight, (i) => zk.create(`${root}/n${i}`, VALUE));
     const getDataPerSecond = await pipelined(opsTotal, inflight, (i) => zk.getData(`${root}/n${i}`));

@@ -80,6 +80,8 @@ class ApacheZooKeeper implements ZooKeeperTarget {
     private readonly dir: string,
     /** Extra zoo.cfg lines (an ensemble's server list); with them QuorumPeerMain runs instead of standalone. */
     private readonly ensembleLines: readonly string[] = [],
+    /** JVM flags: the tests favour a fast start (C1 only, small heap); a benchmark wants the full JIT. */
+    private readonly jvmFlags: readonly string[] = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"],
   ) {
     writeFileSync(
       join(dir, "zoo.cfg"),
@@ -109,9 +111,7 @@ class ApacheZooKeeper implements ZooKeeperTarget {
     const child = spawn(
       "java",
       [
-        "-Xmx256m",
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
+        ...this.jvmFlags,
         "-Dzookeeper.extendedTypesEnabled=true",
         "-Dzookeeper.admin.enableServer=false",
         "-cp",
@@ -157,13 +157,16 @@ class ApacheZooKeeper implements ZooKeeperTarget {
   }
 }
 
-/** Starts a standalone Apache ZooKeeper 3.8 (Debian's package); fails loudly when it is not installed. */
-export async function startApacheZooKeeper(): Promise<ZooKeeperTarget> {
+/**
+ * Starts a standalone Apache ZooKeeper 3.8 (Debian's package); fails loudly when it is not
+ * installed. `jvmFlags` replaces the test defaults (a benchmark passes e.g. ["-Xmx1g"]).
+ */
+export async function startApacheZooKeeper(options: { jvmFlags?: readonly string[] } = {}): Promise<ZooKeeperTarget> {
   if (!existsSync(ZOOKEEPER_JAR)) {
     throw new Error(`${ZOOKEEPER_JAR} is missing: install Debian's zookeeper package (tools/apt-packages.txt; tools/test-all.sh does it)`);
   }
   const dir = mkdtempSync(join(tmpdir(), "synod-zk-apache-"));
-  const server = new ApacheZooKeeper(await freePort(), dir);
+  const server = new ApacheZooKeeper(await freePort(), dir, [], options.jvmFlags);
   await server.start();
   return server;
 }
@@ -212,5 +215,5 @@ export interface TargetFactory {
 
 /** The servers every client and recipe test runs against. */
 export function zooKeeperTargets(): TargetFactory[] {
-  return [{ kind: "apache", start: startApacheZooKeeper }];
+  return [{ kind: "apache", start: () => startApacheZooKeeper() }];
 }
