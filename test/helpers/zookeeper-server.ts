@@ -11,6 +11,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
+import { startTestCluster, type TestCluster } from "../../src/synod.js";
+import type { NodeConfig } from "../../src/node/config.js";
 import { join } from "node:path";
 
 export const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
@@ -208,12 +210,96 @@ export async function startApacheEnsemble(size: number): Promise<ZooKeeperEnsemb
   };
 }
 
+/**
+ * synod's own ZooKeeper front-end: startTestCluster() in this process with its data in a
+ * directory of its own (kept across stop/start, so sessions survive a restart as in production),
+ * the same session-timeout bounds, TTL setting and 4lw whitelist as the Apache server above, and
+ * the same port after a restart.
+ */
+class SynodZooKeeper implements ZooKeeperTarget {
+  readonly kind = "synod";
+  readonly host = "127.0.0.1";
+  private cluster: TestCluster | undefined;
+  private portValue = 0;
+  private closed = false;
+
+  constructor(private readonly dir: string) {}
+
+  get port(): number {
+    return this.portValue;
+  }
+
+  get connectString(): string {
+    return `${this.host}:${this.portValue}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.cluster) return;
+    // Settings of the ZooKeeper front-end (typed loosely until it is on every branch).
+    const zookeeperSettings: Record<string, unknown> = {
+      zookeeperPort: this.portValue,
+      zookeeperSessionTimeoutMsMin: 1000,
+      zookeeperSessionTimeoutMsMax: 60_000,
+      zookeeperExtendedTypesEnabled: true,
+      zookeeper4lwWhitelist: "*",
+    };
+    const cluster = await startTestCluster({ dataDir: this.dir, node: zookeeperSettings as Partial<NodeConfig> });
+    const port = (cluster.nodes[0] as unknown as { zookeeperPort?: number }).zookeeperPort;
+    if (typeof port !== "number" || port <= 0) {
+      await cluster.close();
+      throw new Error("this build of synod serves no ZooKeeper clients (SynodNode.zookeeperPort is missing)");
+    }
+    this.cluster = cluster;
+    this.portValue = port;
+  }
+
+  async stop(): Promise<void> {
+    const cluster = this.cluster;
+    this.cluster = undefined;
+    await cluster?.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function startSynodZooKeeper(): Promise<ZooKeeperTarget> {
+  const server = new SynodZooKeeper(mkdtempSync(join(tmpdir(), "synod-zk-synod-")));
+  try {
+    await server.start();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return server;
+}
+
 export interface TargetFactory {
   kind: string;
   start(): Promise<ZooKeeperTarget>;
 }
 
-/** The servers every client and recipe test runs against. */
+/**
+ * The servers every client and recipe test runs against: SYNOD_ZK_TARGETS (comma-separated kinds)
+ * or DEFAULT_TARGETS. The default becomes "apache,synod" when synod's ZooKeeper front-end is on
+ * main (SYNOD_ZK_TARGETS=apache,synod runs both on a branch that has it).
+ */
+export const DEFAULT_TARGETS = "apache";
+
+const FACTORIES: Record<string, TargetFactory> = {
+  apache: { kind: "apache", start: () => startApacheZooKeeper() },
+  synod: { kind: "synod", start: startSynodZooKeeper },
+};
+
 export function zooKeeperTargets(): TargetFactory[] {
-  return [{ kind: "apache", start: () => startApacheZooKeeper() }];
+  const kinds = (process.env.SYNOD_ZK_TARGETS || DEFAULT_TARGETS).split(",").map((k) => k.trim()).filter((k) => k !== "");
+  return kinds.map((kind) => {
+    const factory = FACTORIES[kind];
+    if (!factory) throw new Error(`SYNOD_ZK_TARGETS: unknown server kind ${JSON.stringify(kind)} (known: ${Object.keys(FACTORIES).join(", ")})`);
+    return factory;
+  });
 }
