@@ -130,6 +130,26 @@ for (const target of zooKeeperTargets()) {
       assert.ok(held.signal.aborted && (held.signal.reason as LeaseLostError).reason === "released");
     });
 
+    test("loss reasons: an operator deletes the lock node; a short disconnect under each loss policy", async (t) => {
+      const { clients, victim, proxy } = await world(t, server, "lock-reasons", 1);
+      const deleted = await new Lock(clients[0], "/r1").acquire();
+      await clients[0].delete(deleted.path);
+      await eventually("the holder saw its node go", 5000, () => deleted.lost);
+      assert.equal((deleted.signal.reason as LeaseLostError).reason, "nodeDeleted");
+      await deleted.release();
+
+      const strict = await new Lock(victim, "/r2").acquire();
+      const lenient = await new Lock(victim, "/r3", { lossPolicy: "expired" }).acquire();
+      proxy.cut();
+      await eventually("reconnected", 5000, () => victim.state === "connected" && strict.lost);
+      assert.equal((strict.signal.reason as LeaseLostError).reason, "suspended", "the default policy gives up at the first disconnect");
+      assert.equal(lenient.lost, false, "the expired policy keeps the lease across a short disconnect");
+      assert.ok(await clients[0].exists(strict.path), "a suspended lease's node is still there until released");
+      await strict.release();
+      assert.equal(await clients[0].exists(strict.path), null);
+      await lenient.release();
+    });
+
     test("waiters are woken one at a time (no herd): each waits on its predecessor only", async (t) => {
       const { clients } = await world(t, server, "lock-herd", 6);
       const holder = await new Lock(clients[0], "/h").acquire();
