@@ -746,7 +746,8 @@ export class Session {
       this.uncount(pending);
       this.settle(pending, loss(pending.path));
     }
-    if (this.stateValue === "connected") {
+    // The server closes the connection after answering closeSession: that is no disconnect.
+    if (this.stateValue === "connected" && !this.closeRequested) {
       this.logger.info({ err: error, sessionId: this.sessionIdValue.toString(16) }, "zookeeper: disconnected");
       this.setState("disconnected");
       this.deliverSessionEvent("disconnected", false);
