@@ -470,7 +470,7 @@ export class Session {
 
   private async run(): Promise<void> {
     let failures = 0;
-    while (!TERMINAL.has(this.stateValue)) {
+    while (!TERMINAL.has(this.stateValue) && !this.closeRequested) {
       const server = this.servers[this.serverIndex];
       this.serverIndex = (this.serverIndex + 1) % this.servers.length;
       try {
