@@ -6,11 +6,17 @@ import { startAdminServer, type AdminServer, type HealthReport } from "./admin/s
 import { createLogger, type Logger } from "./util/logger.js";
 import { DisposableStack } from "./util/disposable.js";
 import { openDataDir, type NodeIdentity } from "./node/data-dir.js";
-import { resolveConfig, type NodeConfig } from "./node/config.js";
+import { parsePeers, resolveConfig, type NodeConfig, type PeerAddress } from "./node/config.js";
+import { Transport } from "./transport/transport.js";
+import { createHash } from "node:crypto";
+import { createServer } from "node:net";
 import { systemClock } from "./node/system-clock.js";
 import { NodeRuntime } from "./node/runtime.js";
+import { registerRuntimeMetrics } from "./node/metrics.js";
 import { KafkaCluster } from "./kafka/cluster.js";
+import type { ClusterView } from "./kafka/backend.js";
 import { startKafkaBroker } from "./kafka/broker.js";
+import { startZooKeeperServer } from "./zookeeper/server.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +41,15 @@ export interface SynodNode {
   readonly kafkaPort: number;
   /** "host:port" for Kafka clients' bootstrap servers. */
   readonly bootstrapServers: string;
+  /** The ZooKeeper listener's bound port. */
+  readonly zookeeperPort: number;
+  /** "host:port" for ZooKeeper clients' connect string. */
+  readonly zookeeperConnectString: string;
   readonly registry: Registry;
+  /** The node's runtime (its Paxos groups): for tests, tools and introspection. */
+  readonly runtime: NodeRuntime;
+  /** The node's view of the Kafka cluster (nodes, topics, leaders). */
+  readonly kafka: ClusterView;
   /** Stops listeners and flushes state; idempotent. */
   close(): Promise<void>;
 }
@@ -56,7 +70,11 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
   const stack = new DisposableStack();
   let status: HealthReport["status"] = "starting";
   try {
-    const dataDir = openDataDir(config.dataDir, config.nodeId);
+    const peers = parsePeers(config.peers);
+    const clustered = peers.length > 0;
+    const selfPeer = peers.find((p) => p.nodeId === config.nodeId);
+    if (clustered && !selfPeer) throw new Error(`--peers does not list this node (${config.nodeId})`);
+    const dataDir = openDataDir(config.dataDir, config.nodeId, config.clusterId || (clustered ? deriveClusterId(peers) : undefined));
     stack.defer(() => dataDir.release());
     logger.info({ dataDir: dataDir.path, clusterId: dataDir.identity.clusterId }, "data directory ready");
 
@@ -72,6 +90,22 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     });
     const requestErrors = new Counter({ name: "synod_kafka_request_failures_total", help: "Kafka requests whose handler failed", labelNames: ["api_key"], registers: [registry] });
 
+    let transport: Transport | undefined;
+    if (clustered) {
+      transport = new Transport({
+        nodeId: config.nodeId,
+        clusterId: dataDir.identity.clusterId,
+        host: config.host,
+        port: selfPeer!.port,
+        peers: new Map(peers.filter((p) => p.nodeId !== config.nodeId).map((p) => [p.nodeId, { host: p.host, port: p.port }])),
+        logger,
+      });
+      await transport.start();
+      stack.defer(() => transport!.close());
+    }
+    // The metrics read the runtime at scrape time; the runtime feeds the commit-latency histogram.
+    const holder: { runtime?: NodeRuntime } = {};
+    const runtimeMetrics = registerRuntimeMetrics(registry, () => holder.runtime, transport);
     const runtime = new NodeRuntime({
       nodeId: config.nodeId,
       dataDir: dataDir.path,
@@ -79,13 +113,17 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       logger,
       fsync: config.fsync,
       tickMs: config.tickMs,
+      transport,
+      onCommitLatency: (groupId, seconds) => runtimeMetrics.observeCommit(groupId, seconds),
       onFatal: (groupId, error) => {
         status = "degraded";
         logger.fatal({ groupId, err: error }, "unrecoverable storage failure");
         if (onFatal === "exit") process.exit(70);
       },
     });
+    holder.runtime = runtime;
     stack.defer(() => runtime.close());
+    runtime.setPeers(peers.map((p) => p.nodeId));
     runtime.start();
 
     // The Kafka listener binds before the cluster starts so its real port can be advertised.
@@ -94,8 +132,16 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       clock: systemClock,
       logger,
       clusterId: dataDir.identity.clusterId,
-      metaVoters: [config.nodeId],
-      self: { host: config.advertisedHost ?? config.host, kafkaPort: config.kafkaPort, zookeeperPort: config.zookeeperPort, peerPort: 0, rack: null },
+      metaVoters: clustered ? metaVotersOf(peers) : [config.nodeId],
+      self: { host: config.advertisedHost ?? config.host, kafkaPort: config.kafkaPort, zookeeperPort: config.zookeeperPort, peerHost: selfPeer?.host ?? "", peerPort: selfPeer?.port ?? 0, rack: null },
+      // Nodes that join later are learned from the metadata: connect to them too.
+      onNodesChanged: (nodes) => {
+        if (!transport) return;
+        const addresses = new Map<number, { host: string; port: number }>(peers.filter((p) => p.nodeId !== config.nodeId).map((p) => [p.nodeId, { host: p.host, port: p.port }]));
+        for (const node of nodes) if (node.nodeId !== config.nodeId && node.peerHost && node.peerPort > 0) addresses.set(node.nodeId, { host: node.peerHost, port: node.peerPort });
+        transport.setPeers(addresses);
+        runtime.setPeers([config.nodeId, ...addresses.keys()]);
+      },
       autoCreateTopics: config.autoCreateTopics,
       defaultPartitions: config.defaultPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
@@ -117,7 +163,31 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     cluster.setAdvertisedKafkaPort(advertisedPort);
     await cluster.start();
     stack.defer(() => cluster.close());
-    if (!(await cluster.ready(10_000))) throw new Error("the metadata group did not elect a leader within 10 s");
+    // A cluster node waits for a quorum of its peers to elect a metadata leader.
+    if (!(await cluster.ready(clustered ? 60_000 : 10_000))) throw new Error("the metadata group did not elect a leader in time");
+
+    // The coordination group has the metadata group's voters; its leader serves ZooKeeper clients.
+    const zookeeper = await startZooKeeperServer({
+      runtime,
+      clock: systemClock,
+      logger,
+      registry,
+      host: config.host,
+      port: config.zookeeperPort,
+      voters: clustered ? metaVotersOf(peers) : [config.nodeId],
+      sessionTimeoutMsMin: config.zookeeperSessionTimeoutMsMin,
+      sessionTimeoutMsMax: config.zookeeperSessionTimeoutMsMax,
+      fourLetterWordWhitelist: config.zookeeper4lwWhitelist,
+      packetBytesMax: config.zookeeperPacketBytesMax,
+      extendedTypesEnabled: config.zookeeperExtendedTypesEnabled,
+      superDigest: config.zookeeperSuperDigest,
+      containerCheckMs: config.zookeeperContainerCheckMs,
+      dataDir: dataDir.path,
+    });
+    stack.defer(() => zookeeper.close());
+    // A single node serves ZooKeeper clients as soon as it leads the coordination group; in a
+    // cluster the group's leader (wherever it is) serves them and this node need not wait.
+    if (!clustered && !(await zookeeper.ready(10_000))) throw new Error("the coordination group did not become ready within 10 s");
 
     const admin: AdminServer = stack.add(
       await startAdminServer({
@@ -126,20 +196,48 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
         registry,
         logger,
         health: () => ({ status, nodeId: config.nodeId }),
+        routes: [
+          {
+            method: "POST",
+            path: "/cluster/rebalance",
+            handle: async () => {
+              const result = await cluster.rebalanceReplicas();
+              return { status: result.errorCode === 0 ? 200 : 503, body: result };
+            },
+          },
+          {
+            method: "POST",
+            path: "/cluster/decommission",
+            handle: async (query) => {
+              const nodeId = Number(query.get("node"));
+              if (!Number.isInteger(nodeId) || nodeId < 1) return { status: 400, body: { error: "?node=<id> is required" } };
+              const result = await cluster.decommission(nodeId);
+              return { status: result.errorCode === 0 ? 200 : 503, body: result };
+            },
+          },
+          { method: "GET", path: "/cluster/moves", handle: async () => ({ status: 200, body: cluster.movesComplete() }) },
+        ],
       }),
     );
     status = "ok";
     const bootstrapServers = `${config.advertisedHost ?? config.host}:${advertisedPort}`;
-    logger.info({ kafka: bootstrapServers, admin: admin.port }, "node started");
+    const zookeeperConnectString = `${config.advertisedHost ?? config.host}:${zookeeper.port}`;
+    logger.info({ kafka: bootstrapServers, zookeeper: zookeeperConnectString, admin: admin.port }, "node started");
     return {
       config,
       identity: dataDir.identity,
       adminPort: admin.port,
       kafkaPort: advertisedPort,
       bootstrapServers,
+      zookeeperPort: zookeeper.port,
+      zookeeperConnectString,
       registry,
+      runtime,
+      kafka: cluster.cluster,
       close: async () => {
         status = "stopping";
+        // A planned stop hands leaderships over first (rolling restarts see no election timeout).
+        if (clustered) await runtime.drain().catch(() => undefined);
         await stack.close();
         logger.info("node stopped");
       },
@@ -150,8 +248,28 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
   }
 }
 
+/** The metadata group's voters: the first 3 (or 5, from 5 nodes on) nodes by id. */
+export function metaVotersOf(peers: readonly PeerAddress[]): number[] {
+  const ids = peers.map((p) => p.nodeId).sort((a, b) => a - b);
+  return ids.slice(0, ids.length >= 5 ? 5 : Math.min(3, ids.length));
+}
+
+/** Nodes started with the same peer list agree on the cluster id without configuration. */
+function deriveClusterId(peers: readonly PeerAddress[]): string {
+  const hex = createHash("sha256").update(peers.map((p) => `${p.nodeId}@${p.host}:${p.port}`).join(",")).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 export interface TestClusterOptions {
-  /** Nodes to start (1 for now; the cluster issue adds more). */
+  /** Nodes to start (1–9); several nodes form one cluster over loopback TCP. */
   nodes?: number;
   /** Keep data here instead of a fresh temporary directory (removed on close when temporary). */
   dataDir?: string;
@@ -161,8 +279,16 @@ export interface TestClusterOptions {
 }
 
 export interface TestCluster {
+  /** Every running node's Kafka address, comma-separated. */
   readonly bootstrapServers: string;
+  /** ZooKeeper connect string of every running node ("127.0.0.1:p1,127.0.0.1:p2"). */
+  readonly zookeeperConnectString: string;
+  /** nodes[i] is node i+1 (a stopped node keeps its last handle until restarted). */
   readonly nodes: SynodNode[];
+  /** Stops one node (its data stays); the others keep running. */
+  stop(nodeId: number): Promise<void>;
+  /** Starts a stopped node again on the same data directory and peer port. */
+  restart(nodeId: number): Promise<SynodNode>;
   close(): Promise<void>;
 }
 
@@ -172,26 +298,58 @@ export interface TestCluster {
  */
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const count = options.nodes ?? 1;
-  if (count !== 1) throw new Error("startTestCluster supports one node until the cluster runtime lands");
+  if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error(`nodes must be 1..9, got ${count}`);
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "synod-test-cluster-")));
-  const node = await startNode({
-    nodeId: 1,
-    dataDir: join(dataDir, "node-1"),
+  const ports = count === 1 ? [] : await Promise.all(Array.from({ length: count }, () => freePort("127.0.0.1")));
+  const peers = ports.map((port, i) => `${i + 1}@127.0.0.1:${port}`).join(",");
+  const nodeOptions = (i: number): StartNodeOptions => ({
+    nodeId: i + 1,
+    dataDir: join(dataDir, `node-${i + 1}`),
     host: "127.0.0.1",
     kafkaPort: 0,
     zookeeperPort: 0,
     adminPort: 0,
+    peers,
     groupInitialRebalanceDelayMs: 0,
     logLevel: "warn",
     ...options.node,
     logger: options.logger,
   });
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNode(nodeOptions(i))));
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) {
+    await Promise.all(nodes.map((n) => n.close()));
+    if (temporary) await rm(dataDir, { recursive: true, force: true });
+    throw failure.reason;
+  }
+  // Every node knows every other node's address before the cluster is handed out.
+  const deadline = Date.now() + 30_000;
+  while (nodes.some((n) => n.kafka.nodes().length < count) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  const stopped = new Set<number>();
   return {
-    bootstrapServers: node.bootstrapServers,
-    nodes: [node],
+    get bootstrapServers() {
+      return nodes.filter((n) => !stopped.has(n.config.nodeId)).map((n) => n.bootstrapServers).join(",");
+    },
+    get zookeeperConnectString() {
+      return nodes.filter((n) => !stopped.has(n.config.nodeId)).map((n) => n.zookeeperConnectString).join(",");
+    },
+    nodes,
+    stop: async (nodeId) => {
+      if (stopped.has(nodeId)) return;
+      stopped.add(nodeId);
+      await nodes[nodeId - 1].close();
+    },
+    restart: async (nodeId) => {
+      if (!stopped.has(nodeId)) return nodes[nodeId - 1];
+      const node = await startNode(nodeOptions(nodeId - 1));
+      nodes[nodeId - 1] = node;
+      stopped.delete(nodeId);
+      return node;
+    },
     close: async () => {
-      await node.close();
+      await Promise.all(nodes.filter((n) => !stopped.has(n.config.nodeId)).map((n) => n.close()));
       if (temporary) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -34,6 +34,8 @@ const result = spawnSync(
     "--test",
     `--test-concurrency=${concurrency}`,
     "--test-reporter=spec",
+    // A file whose tests are done exits even if a third-party client left a timer or socket behind.
+    "--test-force-exit",
     `--test-timeout=${Number(process.env.SYNOD_TEST_TIMEOUT_MS ?? 900_000)}`,
     ...files,
   ],

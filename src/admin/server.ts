@@ -11,12 +11,21 @@ export interface HealthReport {
   [detail: string]: unknown;
 }
 
+export interface AdminRoute {
+  method: "GET" | "POST";
+  path: string;
+  /** Returns the HTTP status and a JSON body. */
+  handle(query: URLSearchParams): Promise<{ status: number; body: unknown }>;
+}
+
 export interface AdminServerOptions {
   host: string;
   port: number;
   registry: Registry;
   health: () => HealthReport;
   logger: Logger;
+  /** Operator endpoints the composition root adds (cluster membership operations). */
+  routes?: readonly AdminRoute[];
 }
 
 export interface AdminServer {
@@ -39,7 +48,14 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   server.headersTimeout = 5_000;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? "/").split("?")[0];
+    const url = new URL(request.url ?? "/", "http://admin");
+    const path = url.pathname;
+    const route = options.routes?.find((r) => r.path === path && r.method === request.method);
+    if (route) {
+      const { status, body } = await route.handle(url.searchParams);
+      response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      return;
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end();
       return;

@@ -51,7 +51,13 @@ export type CommandBody =
   /** Leader's container/TTL cleanup: deletes each path whose expiry condition still holds at apply time. */
   | { kind: "expire"; paths: string[]; containerNeverUsedMsMax: number }
   /** A barrier for sync(): applies nothing, answers when everything before it has applied. */
-  | { kind: "sync" };
+  | { kind: "sync" }
+  /**
+   * Sets the cluster-wide session secret (session passwords are an HMAC of the session id under
+   * it, so any node can check a reconnecting client). The first one applied wins; later ones are
+   * no-ops, so two leaders racing to set it agree on one value.
+   */
+  | { kind: "setSecret"; secret: Uint8Array };
 
 export interface Command {
   /** Wall-clock ms stamped by the proposing leader: ctime/mtime and expiry decisions. */
@@ -75,7 +81,9 @@ export const COMMAND_LIMITS = {
 
 const scratch = new ByteWriter(4096);
 
-const KIND_CODES = { op: 1, multi: 2, createSession: 3, closeSession: 4, expire: 5, sync: 6 } as const;
+const KIND_CODES = { op: 1, multi: 2, createSession: 3, closeSession: 4, expire: 5, sync: 6, setSecret: 7 } as const;
+/** Longest session secret a command may carry. */
+const SECRET_BYTES_MAX = 1024;
 
 function writeAcl(w: ByteWriter, acl: readonly Acl[]): void {
   w.u32(acl.length);
@@ -200,6 +208,10 @@ export function encodeCommand(command: Command, allocate?: (size: number) => Uin
       for (const path of body.paths) w.string(path);
       w.safeInt(body.containerNeverUsedMsMax);
       break;
+    case "setSecret":
+      assert(body.secret.length > 0 && body.secret.length <= SECRET_BYTES_MAX, "session secret length");
+      w.bytesOrNull(body.secret);
+      break;
     case "closeSession":
     case "sync":
       break;
@@ -234,6 +246,12 @@ function readBody(r: ByteReader, kind: number, at: number): CommandBody {
     }
     case KIND_CODES.sync:
       return { kind: "sync" };
+    case KIND_CODES.setSecret: {
+      const secretAt = r.position;
+      const secret = r.bytesOrNull(SECRET_BYTES_MAX);
+      if (secret === null || secret.length === 0) throw new CoordDecodeError("empty session secret", secretAt);
+      return { kind: "setSecret", secret };
+    }
     default:
       throw new CoordDecodeError(`unknown command kind ${kind}`, at);
   }
@@ -258,4 +276,19 @@ export function decodeCommand(bytes: Uint8Array): Command {
   const body = readBody(r, kind, kindAt);
   r.expectEnd("command");
   return { wallTimeMs, sessionId, identities, body };
+}
+
+const KIND_NAMES = new Map<number, CommandBody["kind"]>(Object.entries(KIND_CODES).map(([name, code]) => [code, name as CommandBody["kind"]]));
+
+/**
+ * The kind and session of an encoded command without decoding the rest (the front-end uses it
+ * after apply, e.g. to close the connection of a session that a closeSession just removed).
+ * Undefined when the bytes are too short or of another format.
+ */
+export function peekCommand(bytes: Uint8Array): { kind: CommandBody["kind"]; sessionId: bigint } | undefined {
+  if (bytes.length < 18 || bytes[0] !== FORMAT) return undefined;
+  const kind = KIND_NAMES.get(bytes[1]);
+  if (kind === undefined) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { kind, sessionId: view.getBigInt64(10) };
 }

@@ -2,7 +2,8 @@
 // same bytes, on every replica), written as a stream of chunks so a large tree never needs one
 // giant buffer while being produced.
 //
-// Layout (big-endian): "SZKS", u8 format, i64 lastZxid, bool extendedTypesEnabled; u32 session
+// Layout (big-endian): "SZKS", u8 format, i64 lastZxid, bool extendedTypesEnabled, (format 2)
+// session secret as i32 length (-1 none) + bytes; u32 session
 // count + (i64 id, i32 timeoutMs) sorted by id; u32 node count; then the nodes in pre-order with
 // children sorted: name (root ""), u32 child count, data (i32 length, -1 null), u32 ACL index —
 // when the index is new the ACL list follows inline (u32 entries × (i32 perms, scheme, id)), so
@@ -16,13 +17,18 @@ import { DataTree, childCount, type AclRef, type Znode } from "./tree.js";
 import { NodeKind, type Acl, type NodeKindValue } from "./types.js";
 
 const MAGIC = [0x53, 0x5a, 0x4b, 0x53]; // "SZKS"
-const FORMAT = 1;
+/** Format 2 added the session secret; format 1 images (no secret) still restore. */
+const FORMAT = 2;
 const CHUNK_BYTES = 64 * 1024;
 const STRING_BYTES_MAX = 1024 * 1024 * 1024;
+/** A session secret is 32 bytes; anything much longer is a corrupt image. */
+export const SESSION_SECRET_BYTES_MAX = 1024;
 
 export interface SnapshotMeta {
   lastZxid: bigint;
   extendedTypesEnabled: boolean;
+  /** The cluster-wide key session passwords are derived from (null until the leader sets it). */
+  sessionSecret: Uint8Array | null;
 }
 
 /**
@@ -35,6 +41,7 @@ export function* writeSnapshot(tree: DataTree, meta: SnapshotMeta): Generator<Ui
   w.u8(FORMAT);
   w.i64(meta.lastZxid);
   w.bool(meta.extendedTypesEnabled);
+  w.bytesOrNull(meta.sessionSecret);
   const sessions = [...tree.sessions.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   w.u32(sessions.length);
   for (const [id, session] of sessions) {
@@ -140,9 +147,10 @@ export function readSnapshot(bytes: Uint8Array): SnapshotMeta & { tree: DataTree
   const r = new ByteReader(bytes);
   for (const byte of MAGIC) if (r.u8() !== byte) throw new CoordDecodeError("not a coordination snapshot", 0);
   const format = r.u8();
-  if (format !== FORMAT) throw new CoordDecodeError(`unknown snapshot format ${format}`, 4);
+  if (format !== FORMAT && format !== 1) throw new CoordDecodeError(`unknown snapshot format ${format}`, 4);
   const lastZxid = r.i64();
   const extendedTypesEnabled = r.bool();
+  const sessionSecret = format >= 2 ? r.bytesOrNull(SESSION_SECRET_BYTES_MAX) : null;
   const tree = new DataTree();
   const sessionCount = r.count(12, Number.MAX_SAFE_INTEGER, "session");
   for (let i = 0; i < sessionCount; i++) {
@@ -187,5 +195,5 @@ export function readSnapshot(bytes: Uint8Array): SnapshotMeta & { tree: DataTree
   for (const [path, node] of tree.nodes) {
     if (node.kind === NodeKind.ephemeral && childCount(node) > 0) throw new CoordDecodeError(`ephemeral ${path} has children`, r.position);
   }
-  return { tree, lastZxid, extendedTypesEnabled };
+  return { tree, lastZxid, extendedTypesEnabled, sessionSecret };
 }

@@ -132,6 +132,7 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
   private tree: DataTree = DataTree.initial();
   private config: CoordConfig;
   private zxid = 0n;
+  private secret: Uint8Array | null = null;
 
   constructor(config: CoordConfig = { extendedTypesEnabled: false }) {
     this.config = { ...config };
@@ -140,6 +141,11 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
   /** The zxid of the last applied command (0 before any). */
   get lastZxid(): bigint {
     return this.zxid;
+  }
+
+  /** The replicated session secret (null until the first setSecret applies). */
+  get sessionSecret(): Uint8Array | null {
+    return this.secret;
   }
 
   get settings(): Readonly<CoordConfig> {
@@ -202,6 +208,9 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
       case "expire":
         return { zxid, err: 0, expired: this.expire(ctx, body.paths, command.wallTimeMs, body.containerNeverUsedMsMax), events };
       case "sync":
+        return { zxid, err: 0, events };
+      case "setSecret":
+        if (this.secret === null) this.secret = body.secret.slice();
         return { zxid, err: 0, events };
     }
   }
@@ -526,13 +535,14 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
 
   /** The snapshot as a sequence of chunks (about 64 KiB each), for streaming to disk or a peer. */
   snapshotChunks(): Iterable<Uint8Array> {
-    return writeSnapshot(this.tree, { lastZxid: this.zxid, extendedTypesEnabled: this.config.extendedTypesEnabled });
+    return writeSnapshot(this.tree, { lastZxid: this.zxid, extendedTypesEnabled: this.config.extendedTypesEnabled, sessionSecret: this.secret });
   }
 
   restore(snapshot: Uint8Array): void {
     const image = readSnapshot(snapshot);
     this.tree = image.tree;
     this.zxid = image.lastZxid;
+    this.secret = image.sessionSecret;
     this.config = { extendedTypesEnabled: image.extendedTypesEnabled };
   }
 }

@@ -12,6 +12,7 @@ import { ErrorCode } from "./protocol/generated/errors.js";
 import { DEFAULT_COORDINATOR_CONFIG, GroupCoordinator, GroupError, type CoordinatorConfig } from "./group-coordinator.js";
 import { effectiveNumber, effectiveTopicConfig, placeReplicas } from "./topic-config.js";
 import { KafkaPartition, partitionEntryIndexFields } from "./partition.js";
+import { activeNodes, nextMembershipStep, planDecommission, planRebalance, type ReplicaMove } from "./membership.js";
 import type {
   AdminOutcome,
   ClusterView,
@@ -45,6 +46,14 @@ export interface KafkaClusterOptions {
   retentionCheckMs?: number;
   /** Producer ids taken from the metadata group at a time. */
   producerIdBlock?: number;
+  /**
+   * Move each partition's leadership back to its preferred replica (the first in its replica
+   * list) when that replica is up, so leaders stay spread evenly (Kafka's
+   * auto.leader.rebalance.enable). Default true.
+   */
+  preferredLeaderRebalance?: boolean;
+  /** Called when the set of registered nodes changes (the runtime connects to new peers). */
+  onNodesChanged?(nodes: NodeInfo[]): void;
 }
 
 function partitionGroupId(topic: TopicInfo, partition: number): string {
@@ -72,6 +81,13 @@ export class KafkaCluster implements KafkaBackend {
   private coordinator: GroupCoordinator | undefined;
   private coordinatorTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+  private membershipTimer: NodeJS.Timeout | undefined;
+  private nodesDigest = "";
+  /** groupId → when this node stopped being assigned the partition (for the removal rule). */
+  private readonly unassignedSince = new Map<string, number>();
+  /** groupId → when we last asked for a transfer (at most one attempt per partition per period). */
+  private readonly transferAttempts = new Map<string, number>();
   private producerIds = { next: 0, end: 0 };
   private closed = false;
   private readonly logger: Logger;
@@ -89,7 +105,9 @@ export class KafkaCluster implements KafkaBackend {
     this.cluster = {
       nodeId: options.runtime.nodeId,
       clusterId: options.clusterId,
-      controllerId: () => this.metaGroup?.leaderId ?? -1,
+      // Every node accepts admin requests (it forwards metadata proposals to the leader), so when
+      // the metadata leader is not known right now this node names itself rather than nobody.
+      controllerId: () => this.options.runtime.leaderOf(META_GROUP_ID)?.leaderId ?? this.options.runtime.nodeId,
       nodes: () => [...this.meta.nodes.values()].sort((a, b) => a.nodeId - b.nodeId),
       advertised: (nodeId) => {
         const node = this.meta.nodes.get(nodeId);
@@ -111,6 +129,7 @@ export class KafkaCluster implements KafkaBackend {
     const runtime = this.options.runtime;
     this.metaGroup = await runtime.openGroup<MetaResult>({
       groupId: META_GROUP_ID,
+      resultCodec: { encode: (result) => Buffer.from(JSON.stringify(result)), decode: (bytes) => JSON.parse(Buffer.from(bytes).toString("utf8")) as MetaResult },
       initialVoters: this.options.metaVoters,
       stateMachine: this.meta,
       snapshotEveryBytes: 16 * 2 ** 20,
@@ -120,6 +139,8 @@ export class KafkaCluster implements KafkaBackend {
     this.metaGroup.onRoleChange(() => this.onMetaRoleChange());
     this.coordinatorTimer = setInterval(() => this.coordinator?.tick(this.options.clock.wallMs()), 100);
     this.retentionTimer = setInterval(() => void this.enforceRetention(), this.options.retentionCheckMs ?? 30_000);
+    if (this.options.preferredLeaderRebalance !== false) this.rebalanceTimer = setInterval(() => this.rebalanceLeaders(), 1_000);
+    this.membershipTimer = setInterval(() => this.stepMemberships(), 500);
     // Register (or refresh) this node's address once the metadata group has a leader here or elsewhere.
     void this.registerSelf();
     this.scheduleReconcile();
@@ -129,11 +150,9 @@ export class KafkaCluster implements KafkaBackend {
     const node: NodeInfo = { nodeId: this.options.runtime.nodeId, ...this.self };
     for (let attempt = 0; !this.closed; attempt++) {
       const current = this.meta.nodes.get(node.nodeId);
-      if (current && JSON.stringify(current) === JSON.stringify(node)) return;
-      if (this.metaGroup.isLeaderReady) {
-        const outcome = await this.metaGroup.propose(encodeMetaCommand({ op: "registerNode", node }));
-        if (outcome.ok) return;
-      }
+      if (current && JSON.stringify({ ...current, state: undefined }) === JSON.stringify({ ...node, state: undefined })) return;
+      const outcome = await this.options.runtime.proposeToLeader<MetaResult>(META_GROUP_ID, encodeMetaCommand({ op: "registerNode", node }), { timeoutMs: 2_000 });
+      if (outcome.ok) return;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt)));
     }
   }
@@ -145,14 +164,14 @@ export class KafkaCluster implements KafkaBackend {
   async ready(timeoutMs: number): Promise<boolean> {
     const self = this.options.runtime.nodeId;
     return waitUntil(() => {
-      if (!this.meta.nodes.has(self) || this.metaGroup.leaderId === undefined || this.reconciling) return false;
+      if (!this.meta.nodes.has(self) || this.options.runtime.leaderOf(META_GROUP_ID) === undefined || this.reconciling) return false;
       for (const topic of this.meta.topics.values()) {
         for (let p = 0; p < topic.partitions.length; p++) {
           const replicas = topic.partitions[p];
           if (!replicas.includes(self)) continue;
           const handle = this.partitions.get(partitionGroupId(topic, p));
           if (!handle) return false;
-          if (replicas.length === 1 && !handle.group.isLeaderReady) return false;
+          if (replicas.length === 1 && replicas[0] === self && !handle.group.isLeaderReady) return false;
         }
       }
       return true;
@@ -180,12 +199,9 @@ export class KafkaCluster implements KafkaBackend {
     return outcome.ok && outcome.result.ok;
   }
 
+  /** Proposes to the metadata group through its leader, wherever it is (forwarded when remote). */
   private async proposeMeta(command: MetaCommand): Promise<MetaResult | undefined> {
-    if (!this.metaGroup.isLeaderReady) {
-      // Followers do not forward yet (the cluster issue adds it): the caller answers NOT_CONTROLLER-like errors.
-      return undefined;
-    }
-    const outcome = await this.metaGroup.propose(encodeMetaCommand(command));
+    const outcome = await this.options.runtime.proposeToLeader<MetaResult>(META_GROUP_ID, encodeMetaCommand(command));
     return outcome.ok ? outcome.result : undefined;
   }
 
@@ -207,6 +223,12 @@ export class KafkaCluster implements KafkaBackend {
 
   private async reconcile(): Promise<void> {
     const self = this.options.runtime.nodeId;
+    const nodes = [...this.meta.nodes.values()].sort((a, b) => a.nodeId - b.nodeId);
+    const digest = JSON.stringify(nodes.map((n) => [n.nodeId, n.peerHost, n.peerPort]));
+    if (digest !== this.nodesDigest) {
+      this.nodesDigest = digest;
+      this.options.onNodesChanged?.(nodes);
+    }
     const wanted = new Map<string, { topic: TopicInfo; partition: number }>();
     for (const topic of this.meta.topics.values()) {
       topic.partitions.forEach((replicas, partition) => {
@@ -224,7 +246,8 @@ export class KafkaCluster implements KafkaBackend {
         const state = new PartitionState();
         const group = await this.options.runtime.openGroup<PartitionResult>({
           groupId,
-          initialVoters: topic.partitions[partition],
+          // The group's first membership; a node added later starts outside it and is added by the leader.
+          initialVoters: topic.initialReplicas?.[partition] ?? topic.partitions[partition],
           stateMachine: state,
           entryIndexFields: partitionEntryIndexFields,
           snapshotEveryBytes: 32 * 2 ** 20,
@@ -237,12 +260,116 @@ export class KafkaCluster implements KafkaBackend {
         this.logger.error({ topic: topic.name, partition, err: error }, "could not open partition group");
       }
     }
+    const now = this.options.clock.monotonicMs();
     for (const [groupId, handle] of this.partitions) {
-      if (wanted.has(groupId)) continue;
+      if (wanted.has(groupId)) {
+        this.unassignedSince.delete(groupId);
+        continue;
+      }
+      // No longer assigned here. Keep serving as a replica until the group's membership no longer
+      // includes this node (the leader removes it after the new replica caught up), or the topic is
+      // gone, or a minute passed (it missed its removal while down).
+      const membership = handle.group.status().membership;
+      const member = (membership.voters as readonly number[]).includes(self) || (membership.learners as readonly number[]).includes(self);
+      const since = this.unassignedSince.get(groupId) ?? now;
+      this.unassignedSince.set(groupId, since);
+      if (member && this.meta.topics.has(handle.topic) && now - since < 60_000) continue;
       this.partitions.delete(groupId);
+      this.unassignedSince.delete(groupId);
       this.logger.info({ topic: handle.topic, partition: handle.partition }, "partition removed from this node; deleting its data");
       await this.options.runtime.closeGroup(groupId, { deleteData: true });
     }
+  }
+
+  /** Hands partitions this node leads to their preferred replica when that replica is alive and a voter. */
+  private rebalanceLeaders(): void {
+    const now = this.options.clock.monotonicMs();
+    const self = this.options.runtime.nodeId;
+    for (const [groupId, handle] of this.partitions) {
+      const topic = this.meta.topics.get(handle.topic);
+      const preferred = topic?.partitions[handle.partition]?.[0];
+      if (preferred === undefined || preferred === self || !handle.group.isLeaderReady) continue;
+      if (!handle.group.status().membership.voters.includes(preferred as never)) continue;
+      // Alive: the preferred node announces leaderships or heartbeats in other groups; a transfer
+      // to a dead node just times out inside the replica, so attempts are rate-limited anyway.
+      if (now - (this.transferAttempts.get(groupId) ?? -Infinity) < 10_000) continue;
+      if (!this.options.runtime.isPeerConnected(preferred)) continue;
+      this.transferAttempts.set(groupId, now);
+      if (handle.group.transferLeadership(preferred)) this.logger.info({ topic: handle.topic, partition: handle.partition, to: preferred }, "moving leadership to the preferred replica");
+    }
+  }
+
+  /**
+   * On groups this node leads, one membership step toward the target replica set (partitions:
+   * the metadata's replica list; the metadata group: the first 3 — 5 from 5 nodes — active nodes).
+   */
+  private stepMemberships(): void {
+    const self = this.options.runtime.nodeId;
+    const step = (group: ReplicatedGroup<unknown>, desired: number[], label: Record<string, unknown>, keepLearners: readonly number[] = []): void => {
+      if (!group.isLeaderReady || desired.length === 0) return;
+      const membership = group.status().membership;
+      const next = nextMembershipStep({ voters: membership.voters, learners: membership.learners.filter((id) => !keepLearners.includes(id)) }, desired, self);
+      if (!next) return;
+      if (next.kind === "transfer") {
+        if (group.transferLeadership(next.to)) this.logger.info({ ...label, to: next.to }, "handing leadership away before leaving the group");
+        return;
+      }
+      const result = group.proposeMembership(next);
+      if (result === "ok") this.logger.info({ ...label, change: next.kind, replica: next.replicaId }, "membership change proposed");
+    };
+    for (const handle of this.partitions.values()) {
+      const desired = this.meta.topics.get(handle.topic)?.partitions[handle.partition];
+      if (desired) step(handle.group as ReplicatedGroup<unknown>, desired, { topic: handle.topic, partition: handle.partition });
+    }
+    if (this.metaGroup.isLeaderReady) {
+      // The metadata group: 3 voters (5 from 5 active nodes on); every other node follows as a
+      // learner, so each node holds the cluster metadata its front-ends serve.
+      const active = activeNodes(this.meta);
+      const membership = this.metaGroup.status().membership;
+      const current = membership.voters as readonly number[];
+      const size = active.length >= 5 ? 5 : Math.min(3, active.length);
+      const keep = current.filter((id) => active.includes(id)).slice(0, size);
+      const desired = [...keep, ...active.filter((id) => !keep.includes(id))].slice(0, Math.max(size, 1));
+      const learners = membership.learners as readonly number[];
+      const missingLearner = [...this.meta.nodes.keys()].find((id) => !current.includes(id) && !learners.includes(id) && !desired.includes(id));
+      if (missingLearner !== undefined) {
+        if (this.metaGroup.proposeMembership({ kind: "addLearner", replicaId: missingLearner }) === "ok") this.logger.info({ group: META_GROUP_ID, learner: missingLearner }, "adding a node to the metadata group as a learner");
+      } else if (desired.length >= Math.min(3, current.length)) {
+        // Learners that are not meant to become voters stay learners (nextMembershipStep would remove them).
+        const keepLearners = learners.filter((id) => !desired.includes(id) && this.meta.nodes.has(id));
+        step(this.metaGroup as ReplicatedGroup<unknown>, desired, { group: META_GROUP_ID }, keepLearners);
+      }
+    }
+  }
+
+  /** Spreads replicas evenly over the active nodes (after adding a node). Returns the moves. */
+  async rebalanceReplicas(): Promise<{ errorCode: number; moves: ReplicaMove[] }> {
+    const moves = planRebalance(this.meta);
+    if (moves.length === 0) return { errorCode: ErrorCode.NONE, moves };
+    const result = await this.proposeMeta({ op: "reassignPartitions", moves });
+    return { errorCode: result?.ok ? ErrorCode.NONE : ErrorCode.NOT_CONTROLLER, moves };
+  }
+
+  /** Marks a node as leaving and moves every replica it holds to the other nodes. */
+  async decommission(nodeId: number): Promise<{ errorCode: number; moves: ReplicaMove[] }> {
+    if (!this.meta.nodes.has(nodeId)) return { errorCode: ErrorCode.INVALID_REQUEST, moves: [] };
+    const marked = await this.proposeMeta({ op: "setNodeState", nodeId, state: "decommissioning" });
+    if (!marked?.ok) return { errorCode: ErrorCode.NOT_CONTROLLER, moves: [] };
+    const moves = planDecommission(this.meta, nodeId);
+    if (moves.length === 0) return { errorCode: ErrorCode.NONE, moves };
+    const result = await this.proposeMeta({ op: "reassignPartitions", moves });
+    return { errorCode: result?.ok ? ErrorCode.NONE : ErrorCode.NOT_CONTROLLER, moves };
+  }
+
+  /** Whether every partition's and the metadata group's membership equals its target (moves done). */
+  movesComplete(): { done: boolean; pending: string[] } {
+    const pending: string[] = [];
+    for (const handle of this.partitions.values()) {
+      const desired = this.meta.topics.get(handle.topic)?.partitions[handle.partition];
+      const voters = [...handle.group.status().membership.voters].sort((a, b) => a - b);
+      if (desired && handle.group.isLeaderReady && voters.join() !== [...desired].sort((a, b) => a - b).join()) pending.push(`${handle.topic}/${handle.partition}`);
+    }
+    return { done: pending.length === 0, pending };
   }
 
   private partitionConfig(topic: TopicInfo): KafkaPartition["config"] {
@@ -262,17 +389,10 @@ export class KafkaCluster implements KafkaBackend {
     const topic = this.meta.topics.get(topicName);
     const replicas = topic?.partitions[partition];
     if (!topic || !replicas) return undefined;
-    const local = this.partitions.get(partitionGroupId(topic, partition));
-    if (local) {
-      const leaderReady = local.group.isLeaderReady;
-      const leaderId = local.group.leaderId;
-      // Report ourselves only once ready to serve; a remote leader as soon as it is known.
-      const reported = leaderId === this.options.runtime.nodeId ? (leaderReady ? leaderId : -1) : (leaderId ?? -1);
-      return { leaderId: reported, leaderEpoch: local.leaderEpoch, replicas, isr: replicas };
-    }
-    // Assigned here but not open yet: no leader to report. Elsewhere: the preferred replica.
-    const leaderId = replicas.includes(this.options.runtime.nodeId) ? -1 : replicas[0];
-    return { leaderId, leaderEpoch: -1, replicas, isr: replicas };
+    // Only a leader ready to serve is reported (this node's own, or one a peer announced);
+    // otherwise -1, and clients retry with LEADER_NOT_AVAILABLE.
+    const leader = this.options.runtime.leaderOf(partitionGroupId(topic, partition));
+    return { leaderId: leader?.leaderId ?? -1, leaderEpoch: leader?.epoch ?? -1, replicas, isr: replicas };
   }
 
   // ---- KafkaBackend
@@ -344,14 +464,21 @@ export class KafkaCluster implements KafkaBackend {
     return result;
   }
 
-  /** Drops whole segments below the partition's log start (every replica does this locally). */
+  /**
+   * Drops whole segments below the partition's log start (every replica does this locally). The
+   * cut is made just after a retained snapshot that lies below the log start: a follower that
+   * needs a snapshot then gets one from which the leader still holds every later entry, so its
+   * copy of the partition's data stays complete from the log start on.
+   */
   private async trimLocalLog(handle: KafkaPartition): Promise<void> {
     const log = handle.group.storage;
     const keepFrom = await log.lookupByKey(handle.state.logStartOffset);
     if (keepFrom === undefined || keepFrom <= log.firstIndex) return;
-    // The replica may compact only below a durable snapshot: take one first.
+    const below = (await handle.group.snapshotSlots()).filter((slot) => slot < keepFrom && slot + 1 > log.firstIndex);
+    // Take a snapshot now so a later trim has one to cut at.
     await handle.group.snapshotNow();
-    await log.compactPrefix(Math.min(keepFrom, handle.group.appliedSlot));
+    if (below.length === 0) return;
+    await handle.group.compactLogTo(below[below.length - 1] + 1);
   }
 
   private async enforceRetention(): Promise<void> {
@@ -400,7 +527,7 @@ export class KafkaCluster implements KafkaBackend {
   }
 
   async createTopics(topics: TopicCreation[], validateOnly: boolean): Promise<AdminOutcome[]> {
-    const nodes = [...this.meta.nodes.keys()];
+    const nodes = activeNodes(this.meta);
     const outcomes: AdminOutcome[] = [];
     for (const creation of topics) {
       if (this.meta.topics.has(creation.name)) {
@@ -454,7 +581,7 @@ export class KafkaCluster implements KafkaBackend {
   async createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<AdminOutcome> {
     const topic = this.meta.topics.get(name);
     if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-    const nodes = [...this.meta.nodes.keys()];
+    const nodes = activeNodes(this.meta);
     const added = assignments ?? placeReplicas(nodes, count - topic.partitions.length, Math.min(topic.partitions[0]?.length ?? 1, nodes.length), topic.partitions.length);
     if (validateOnly) return { errorCode: ErrorCode.NONE };
     const result = await this.proposeMeta({ op: "createPartitions", name, added });
@@ -482,7 +609,7 @@ export class KafkaCluster implements KafkaBackend {
   }
 
   groupCoordinatorNode(): number {
-    return this.metaGroup.leaderId ?? -1;
+    return this.options.runtime.leaderOf(META_GROUP_ID)?.leaderId ?? -1;
   }
 
   groupCoordinator(): GroupCoordinator | undefined {
@@ -524,6 +651,8 @@ export class KafkaCluster implements KafkaBackend {
     this.closed = true;
     clearInterval(this.coordinatorTimer);
     clearInterval(this.retentionTimer);
+    clearInterval(this.rebalanceTimer);
+    clearInterval(this.membershipTimer);
     this.coordinator?.shutdown();
     await this.reconciling;
   }

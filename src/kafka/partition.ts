@@ -153,36 +153,54 @@ export class KafkaPartition {
     this.inflight++;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const proposal = this.group.propose(encodeProduce(nowMs, this.config.logAppendTime, [records]));
+      let locallyDurable: (() => void) | undefined;
+      const durable = options.acks === 1 ? new Promise<"durable">((resolve) => (locallyDurable = () => resolve("durable"))) : undefined;
+      const proposal = this.group.propose(encodeProduce(nowMs, this.config.logAppendTime, [records]), locallyDurable);
       const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(1, options.timeoutMs))));
+      if (durable) {
+        // acks=1: answer once the leader's own log has the batch on disk, with the offsets it
+        // assigned. The apply outcome is still watched: a divergence resyncs the leader's view.
+        void proposal.then((outcome) => {
+          if (!outcome.ok || outcome.result.kind !== "appended") this.resync();
+        });
+        const first = await Promise.race([durable, proposal, timeout]);
+        if (first === "durable") {
+          return { errorCode: ErrorCode.NONE, baseOffset: verdict.headers[0].baseOffset, logAppendTimeMs: this.config.logAppendTime ? nowMs : -1, logStartOffset: this.state.logStartOffset };
+        }
+        if (first === "timeout") return fail(ErrorCode.REQUEST_TIMED_OUT);
+        return this.outcomeToResponse(first, fail);
+      }
       const outcome = await Promise.race([proposal, timeout]);
       if (outcome === "timeout") {
         // The proposal may still be chosen; the client retries (idempotent producers dedupe).
-        void proposal.then(() => undefined);
         return fail(ErrorCode.REQUEST_TIMED_OUT);
       }
-      if (!outcome.ok) {
-        this.resync();
-        if (outcome.reason === "tooLarge") return fail(ErrorCode.MESSAGE_TOO_LARGE);
-        return fail(outcome.reason === "backpressure" ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.NOT_LEADER_OR_FOLLOWER);
-      }
-      const result = outcome.result;
-      switch (result.kind) {
-        case "appended":
-          return { errorCode: ErrorCode.NONE, baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTimeMs, logStartOffset: this.state.logStartOffset };
-        case "duplicate":
-          this.resync();
-          return { errorCode: ErrorCode.NONE, baseOffset: result.baseOffset, logAppendTimeMs: -1, logStartOffset: this.state.logStartOffset };
-        case "rejected":
-          this.resync();
-          return fail(REJECTION_CODES[result.reason]);
-        default:
-          this.resync();
-          return fail(ErrorCode.UNKNOWN_SERVER_ERROR);
-      }
+      return this.outcomeToResponse(outcome, fail);
     } finally {
       clearTimeout(timer);
       this.inflight--;
+    }
+  }
+
+  private outcomeToResponse(outcome: Awaited<ReturnType<ReplicatedGroup<PartitionResult>["propose"]>>, fail: (errorCode: number, errorMessage?: string) => ProduceOutcome): ProduceOutcome {
+    if (!outcome.ok) {
+      this.resync();
+      if (outcome.reason === "tooLarge") return fail(ErrorCode.MESSAGE_TOO_LARGE);
+      return fail(outcome.reason === "backpressure" ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    }
+    const result = outcome.result;
+    switch (result.kind) {
+      case "appended":
+        return { errorCode: ErrorCode.NONE, baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTimeMs, logStartOffset: this.state.logStartOffset };
+      case "duplicate":
+        this.resync();
+        return { errorCode: ErrorCode.NONE, baseOffset: result.baseOffset, logAppendTimeMs: -1, logStartOffset: this.state.logStartOffset };
+      case "rejected":
+        this.resync();
+        return fail(REJECTION_CODES[result.reason]);
+      default:
+        this.resync();
+        return fail(ErrorCode.UNKNOWN_SERVER_ERROR);
     }
   }
 

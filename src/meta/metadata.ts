@@ -14,16 +14,25 @@ export interface NodeInfo {
   host: string;
   kafkaPort: number;
   zookeeperPort: number;
+  /** Where peers reach this node's transport (empty host / port 0 on a single node). */
+  peerHost?: string;
   peerPort: number;
   rack: string | null;
+  /** "decommissioning": replicas are being moved away; new placements avoid it. */
+  state?: "active" | "decommissioning";
 }
 
 export interface TopicInfo {
   name: string;
   /** 16-byte topic id as 32 hex characters. */
   id: string;
-  /** partitions[i] = replica node ids of partition i, preferred leader first. */
+  /** partitions[i] = replica node ids of partition i, preferred leader first (the target set). */
   partitions: number[][];
+  /**
+   * The replica set each partition's group was created with (its first membership). A node that
+   * joins a partition later opens the group as a non-member and is added by the group's leader.
+   */
+  initialReplicas?: number[][];
   /** Explicit config overrides only; defaults live with the front-end. */
   configs: Record<string, string>;
   createdMs: number;
@@ -68,7 +77,9 @@ export type MetaCommand =
   | { op: "putGroup"; group: GroupInfo }
   | { op: "deleteGroups"; groupIds: string[] }
   | { op: "commitOffsets"; groupId: string; offsets: Array<{ topic: string; partition: number } & CommittedOffset> }
-  | { op: "deleteOffsets"; groupId: string; partitions: Array<{ topic: string; partition: number }> };
+  | { op: "deleteOffsets"; groupId: string; partitions: Array<{ topic: string; partition: number }> }
+  | { op: "reassignPartitions"; moves: Array<{ name: string; partition: number; replicas: number[] }> }
+  | { op: "setNodeState"; nodeId: number; state: "active" | "decommissioning" };
 
 export type MetaError = "topicExists" | "unknownTopic" | "invalidPartitions" | "invalidCommand" | "groupNotEmpty" | "unknownGroup";
 
@@ -121,14 +132,38 @@ export class MetadataState implements StateMachine<MetaResult> {
 
   private applyCommand(command: MetaCommand): MetaResult {
     switch (command.op) {
-      case "registerNode":
-        this.nodes.set(command.node.nodeId, { ...command.node });
+      case "registerNode": {
+        // Re-registration (a restart with new ports) keeps a decommissioning mark.
+        const state = this.nodes.get(command.node.nodeId)?.state ?? command.node.state ?? "active";
+        this.nodes.set(command.node.nodeId, { ...command.node, state });
         return { ok: true };
+      }
+      case "setNodeState": {
+        const node = this.nodes.get(command.nodeId);
+        if (!node) return { ok: false, error: "invalidCommand", detail: `unknown node ${command.nodeId}` };
+        node.state = command.state;
+        return { ok: true };
+      }
+      case "reassignPartitions": {
+        for (const move of command.moves) {
+          const topic = this.topics.get(move.name);
+          if (!topic || !topic.partitions[move.partition]) return { ok: false, error: "unknownTopic", detail: move.name };
+          if (move.replicas.length === 0 || new Set(move.replicas).size !== move.replicas.length) return { ok: false, error: "invalidPartitions" };
+        }
+        for (const move of command.moves) {
+          const topic = this.topics.get(move.name)!;
+          topic.initialReplicas ??= topic.partitions.map((r) => [...r]);
+          topic.partitions[move.partition] = [...move.replicas];
+        }
+        return { ok: true };
+      }
       case "createTopic": {
         const topic = command.topic;
         if (this.topics.has(topic.name)) return { ok: false, error: "topicExists" };
         if (!Array.isArray(topic.partitions) || topic.partitions.length < 1) return { ok: false, error: "invalidPartitions" };
-        this.topics.set(topic.name, structuredClone(topic));
+        const created = structuredClone(topic);
+        created.initialReplicas ??= created.partitions.map((r) => [...r]);
+        this.topics.set(topic.name, created);
         return { ok: true, topic };
       }
       case "deleteTopic": {
@@ -142,7 +177,9 @@ export class MetadataState implements StateMachine<MetaResult> {
         const topic = this.topics.get(command.name);
         if (!topic) return { ok: false, error: "unknownTopic" };
         if (command.added.length < 1) return { ok: false, error: "invalidPartitions" };
+        topic.initialReplicas ??= topic.partitions.map((r) => [...r]);
         topic.partitions.push(...structuredClone(command.added));
+        topic.initialReplicas.push(...structuredClone(command.added));
         return { ok: true, topic };
       }
       case "alterConfigs": {

@@ -37,6 +37,53 @@ export interface NodeConfig {
   groupInitialRebalanceDelayMs: number;
   /** Milliseconds per consensus tick (elections after 10–20 ticks). Default 50. */
   tickMs: number;
+  /**
+   * The cluster's members as "id@host:port,..." (host:port of each node's peer listener),
+   * including this node. Empty: a single node.
+   */
+  peers: string;
+  /** This node's peer (node-to-node) listener port; default 9094, or the port `peers` gives it. */
+  peerPort: number;
+  /**
+   * The cluster's id. Default: derived from `peers` (so nodes started with the same list agree),
+   * or random for a single node. A node added later must be given the cluster's id.
+   */
+  clusterId: string;
+  /** ZooKeeper minSessionTimeout: requested session timeouts are clamped up to it. Default 4000 (2 × ZooKeeper's tickTime). */
+  zookeeperSessionTimeoutMsMin: number;
+  /** ZooKeeper maxSessionTimeout: requested session timeouts are clamped down to it. Default 40000. */
+  zookeeperSessionTimeoutMsMax: number;
+  /** ZooKeeper 4lw.commands.whitelist: comma-separated four-letter words, or "*" for all. Default "srvr". */
+  zookeeper4lwWhitelist: string;
+  /** ZooKeeper jute.maxbuffer: the largest request frame accepted; larger closes the connection. Default 0xfffff. */
+  zookeeperPacketBytesMax: number;
+  /** ZooKeeper zookeeper.extendedTypesEnabled: allows TTL nodes. Default false. */
+  zookeeperExtendedTypesEnabled: boolean;
+  /** ZooKeeper's DigestAuthenticationProvider.superDigest ("super:base64sha1"); empty = none. */
+  zookeeperSuperDigest: string;
+  /** How often the coordination leader deletes empty containers and expired TTL nodes (znode.container.checkIntervalMs). Default 60000. */
+  zookeeperContainerCheckMs: number;
+}
+
+export interface PeerAddress {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/** Parses "1@host:port,2@host:port" into addresses, sorted by node id. */
+export function parsePeers(raw: string): PeerAddress[] {
+  const peers: PeerAddress[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const match = /^(\d+)@(.+):(\d+)$/.exec(part);
+    if (!match) throw new Error(`invalid peer ${JSON.stringify(part)} (expected id@host:port)`);
+    const nodeId = Number(match[1]);
+    const port = Number(match[3]);
+    if (nodeId < 1 || port < 1 || port > 65535) throw new Error(`invalid peer ${part}`);
+    if (peers.some((p) => p.nodeId === nodeId)) throw new Error(`node ${nodeId} appears twice in peers`);
+    peers.push({ nodeId, host: match[2], port });
+  }
+  return peers.sort((a, b) => a.nodeId - b.nodeId);
 }
 
 interface Setting<K extends keyof NodeConfig> {
@@ -105,7 +152,17 @@ export const SETTINGS = [
   { key: "defaultReplicationFactor", flag: "--default-replication-factor <n>", env: "SYNOD_DEFAULT_REPLICATION_FACTOR", description: "replicas per partition (-1: min(3, nodes))", defaultValue: -1, parse: parseInteger(-1) },
   { key: "kafkaSaslUsers", flag: "--kafka-sasl-users <list>", env: "SYNOD_KAFKA_SASL_USERS", description: "SASL/PLAIN users user:password,... (empty: no auth)", defaultValue: "", parse: parseUsers },
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms <ms>", env: "SYNOD_GROUP_INITIAL_REBALANCE_DELAY_MS", description: "wait for more members before a group's first generation", defaultValue: 3000, parse: parseInteger(0) },
+  { key: "peers", flag: "--peers <list>", env: "SYNOD_PEERS", description: "cluster members id@host:port,... (this node included)", defaultValue: "", parse: (raw: string) => (parsePeers(raw), raw) },
+  { key: "peerPort", flag: "--peer-port <port>", env: "SYNOD_PEER_PORT", description: "node-to-node listener port (0: any free port)", defaultValue: 9094, parse: parsePort },
+  { key: "clusterId", flag: "--cluster-id <id>", env: "SYNOD_CLUSTER_ID", description: "the cluster's id (default: derived from --peers)", defaultValue: "", parse: identity },
   { key: "tickMs", flag: "--tick-ms <ms>", env: "SYNOD_TICK_MS", description: "consensus tick (heartbeats every 2, elections after 10-20)", defaultValue: 50, parse: parseInteger(1) },
+  { key: "zookeeperSessionTimeoutMsMin", flag: "--zookeeper-session-timeout-ms-min <ms>", env: "SYNOD_ZOOKEEPER_SESSION_TIMEOUT_MS_MIN", description: "ZooKeeper minSessionTimeout", defaultValue: 4000, parse: parseInteger(100) },
+  { key: "zookeeperSessionTimeoutMsMax", flag: "--zookeeper-session-timeout-ms-max <ms>", env: "SYNOD_ZOOKEEPER_SESSION_TIMEOUT_MS_MAX", description: "ZooKeeper maxSessionTimeout", defaultValue: 40000, parse: parseInteger(100) },
+  { key: "zookeeper4lwWhitelist", flag: "--zookeeper-4lw-whitelist <words>", env: "SYNOD_ZOOKEEPER_4LW_WHITELIST", description: "four-letter words served (comma-separated, * for all)", defaultValue: "srvr", parse: identity },
+  { key: "zookeeperPacketBytesMax", flag: "--zookeeper-packet-bytes-max <bytes>", env: "SYNOD_ZOOKEEPER_PACKET_BYTES_MAX", description: "ZooKeeper jute.maxbuffer: largest request frame", defaultValue: 0xfffff, parse: parseInteger(1024) },
+  { key: "zookeeperExtendedTypesEnabled", flag: "--zookeeper-extended-types-enabled <bool>", env: "SYNOD_ZOOKEEPER_EXTENDED_TYPES_ENABLED", description: "allow TTL znodes", defaultValue: false, parse: parseBoolean },
+  { key: "zookeeperSuperDigest", flag: "--zookeeper-super-digest <digest>", env: "SYNOD_ZOOKEEPER_SUPER_DIGEST", description: "super user digest (super:base64sha1), bypasses ACLs", defaultValue: "", parse: identity },
+  { key: "zookeeperContainerCheckMs", flag: "--zookeeper-container-check-ms <ms>", env: "SYNOD_ZOOKEEPER_CONTAINER_CHECK_MS", description: "how often empty containers and expired TTL nodes are deleted", defaultValue: 60000, parse: parseInteger(10) },
 ] as const satisfies ReadonlyArray<Setting<keyof NodeConfig>>;
 
 export function defaultConfig(): NodeConfig {

@@ -69,7 +69,8 @@ export function writeFileAtomicSync(dir: string, name: string, contents: string 
   }
 }
 
-export function openDataDir(path: string, nodeId: number): DataDir {
+/** Opens (creating on first use) a node's data directory; `clusterId` is stamped on creation and checked after. */
+export function openDataDir(path: string, nodeId: number, clusterId?: string): DataDir {
   const dir = resolve(path);
   mkdirSync(dir, { recursive: true });
   const lockPath = join(dir, LOCK_FILE);
@@ -83,7 +84,7 @@ export function openDataDir(path: string, nodeId: number): DataDir {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
     if (text === undefined) {
-      identity = { nodeId, clusterId: randomUUID(), createdAt: new Date().toISOString() };
+      identity = { nodeId, clusterId: clusterId || randomUUID(), createdAt: new Date().toISOString() };
       writeFileAtomicSync(dir, IDENTITY_FILE, JSON.stringify(identity, null, 2) + "\n");
     } else {
       try {
@@ -93,6 +94,9 @@ export function openDataDir(path: string, nodeId: number): DataDir {
       }
       if (identity.nodeId !== nodeId) {
         throw new Error(`${dir} belongs to node ${identity.nodeId}, not node ${nodeId}; refusing to start`);
+      }
+      if (clusterId && identity.clusterId !== clusterId) {
+        throw new Error(`${dir} belongs to cluster ${identity.clusterId}, not ${clusterId}; refusing to start`);
       }
     }
     return {

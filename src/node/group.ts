@@ -42,6 +42,7 @@ import { MetaStore } from "../storage/meta-store.js";
 import { SnapshotStore } from "../storage/snapshot-store.js";
 import type { StorageFsyncPolicy } from "../storage/fsync-policy.js";
 import { mkdir } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 
 export type ProposeOutcome<R> =
@@ -80,6 +81,13 @@ export interface GroupOptions<R> {
   segmentBytesMax?: number;
   /** Called once if the group hits a storage failure it cannot continue after (e.g. fsync). */
   onFatal?(error: Error): void;
+  /** Observes each proposal's time from propose() to applied here (commit latency). */
+  onCommitLatency?(seconds: number): void;
+  /**
+   * Streams a snapshot image to a follower whose next slot is below this log's first slot; resolves
+   * with the follower's verdict. Absent on a single node (no followers).
+   */
+  sendSnapshot?(to: number, slot: number, meta: Uint8Array, data: Uint8Array): Promise<boolean>;
 }
 
 /** The commands of a log entry (none for no-ops and config entries). */
@@ -124,6 +132,11 @@ export class ReplicatedGroup<R> {
   private appliedBytesSinceSnapshot = 0;
   private snapshotting = false;
   private readonly snapshotWaiters: Array<() => void> = [];
+  /** A snapshot from the leader, installed at the next safe point of the driver loop. */
+  private pendingInstall: { slot: number; meta: Uint8Array; data: Uint8Array; resolve(ok: boolean): void } | undefined;
+  private readonly snapshotSendsInFlight = new Set<number>();
+  /** slot → callbacks waiting for the entry to be fsynced locally (acks=1). */
+  private readonly durableCallbacks = new Map<number, Array<() => void>>();
   private roleValue: Role = "follower";
   private leaderIdValue: number | undefined;
   private lastKey = Number.MIN_SAFE_INTEGER;
@@ -158,7 +171,8 @@ export class ReplicatedGroup<R> {
     });
     const hardStateStore = await MetaStore.open({ dir: options.dir, name: HARD_STATE_NAME });
     await mkdir(join(options.dir, "snapshots"), { recursive: true });
-    const snapshots = await SnapshotStore.open({ dir: join(options.dir, "snapshots"), logger });
+    // A few snapshots are kept: a Kafka partition cuts its log just after one below its log start.
+    const snapshots = await SnapshotStore.open({ dir: join(options.dir, "snapshots"), logger, keepCount: 4 });
     const durable = await ReplicatedGroup.loadDurableState(options, log, hardStateStore, snapshots, logger);
     const group = new ReplicatedGroup(options, log, hardStateStore, snapshots, durable);
     await group.refreshLastKey();
@@ -173,7 +187,9 @@ export class ReplicatedGroup<R> {
     snapshots: SnapshotStore,
     logger: Logger,
   ): Promise<DurableState> {
-    const fresh = bootstrapState({ voters: options.initialVoters.map((id) => replicaId(id)), learners: [] });
+    // Memberships list voters in ascending id order (the codec asserts it); the order of a
+    // partition's replica list (preferred leader first) matters only to the Kafka layer.
+    const fresh = bootstrapState({ voters: [...options.initialVoters].sort((a, b) => a - b).map((id) => replicaId(id)), learners: [] });
     const hardState = hardStateStore.record ? decodeHardState(hardStateStore.record) : fresh.hardState;
     const snapshot = await snapshots.loadLatest();
     let snapshotMeta = fresh.snapshot;
@@ -235,6 +251,12 @@ export class ReplicatedGroup<R> {
     return this.replica.status();
   }
 
+  /** As leader: how far each follower trails this log (slots), for replication-lag metrics. */
+  followerLag(): Array<{ replicaId: number; lagSlots: number }> {
+    const last = this.replica.status().lastSlot;
+    return this.replica.followerProgress().map((p) => ({ replicaId: p.replicaId, lagSlots: Math.max(0, last - p.match) }));
+  }
+
   /** Leader of this group, having committed an entry in its own ballot: may serve reads and writes. */
   get isLeaderReady(): boolean {
     const status = this.replica.status();
@@ -260,14 +282,37 @@ export class ReplicatedGroup<R> {
     return () => this.roleListeners.delete(listener);
   }
 
-  /** Proposes a command; resolves once it is chosen, durable at a majority, and applied here. */
-  propose(data: Uint8Array): Promise<ProposeOutcome<R>> {
+  /**
+   * Proposes a command; resolves once it is chosen, durable at a majority, and applied here.
+   * `onLocallyDurable`, if given, is called as soon as the entry is fsynced in THIS node's log —
+   * before a majority has it (Kafka's acks=1 answers then; see docs/operations.md for what that
+   * risks).
+   */
+  propose(data: Uint8Array, onLocallyDurable?: () => void): Promise<ProposeOutcome<R>> {
     if (this.closed || this.failed) return Promise.resolve({ ok: false, reason: "closed" });
-    const result = this.replica.propose({ data });
+    const result = this.guard(() => this.replica.propose({ data }));
+    if (result === undefined) return Promise.resolve({ ok: false, reason: "closed" });
     switch (result.kind) {
-      case "ok":
+      case "ok": {
         this.schedule();
-        return new Promise((resolve) => this.waiters.set(`${result.slot}:${result.index}`, { resolve }));
+        if (onLocallyDurable) {
+          const list = this.durableCallbacks.get(result.slot) ?? [];
+          list.push(onLocallyDurable);
+          this.durableCallbacks.set(result.slot, list);
+        }
+        const started = performance.now();
+        const observe = this.options.onCommitLatency;
+        return new Promise((resolve) =>
+          this.waiters.set(`${result.slot}:${result.index}`, {
+            resolve: observe
+              ? (outcome) => {
+                  if (outcome.ok) observe((performance.now() - started) / 1000);
+                  resolve(outcome);
+                }
+              : resolve,
+          }),
+        );
+      }
       case "notLeader":
         return Promise.resolve({ ok: false, reason: "notLeader", leaderId: result.leaderHint });
       case "backpressure":
@@ -290,6 +335,28 @@ export class ReplicatedGroup<R> {
     return new Promise((resolve) => this.readWaiters.set(requestId, { resolve }));
   }
 
+  /**
+   * Proposes a single-voter membership change (add a learner, promote it, remove a member). The
+   * core allows one uncommitted change at a time and only after the leader committed in its ballot.
+   */
+  proposeMembership(change: { kind: "addLearner" | "promote" | "remove"; replicaId: number }): string {
+    if (this.closed || this.failed) return "closed";
+    const result = this.guard(() => this.replica.proposeMembership({ kind: change.kind, replicaId: replicaId(change.replicaId) }));
+    this.schedule();
+    return result?.kind ?? "closed";
+  }
+
+  /**
+   * Hands leadership to `target` (it is caught up first, then told to campaign). Used for
+   * preferred-leader balancing and before a planned shutdown. Returns false when refused.
+   */
+  transferLeadership(target: number): boolean {
+    if (this.closed || this.failed) return false;
+    const result = this.replica.transferLeadership(replicaId(target));
+    this.schedule();
+    return result.kind === "ok";
+  }
+
   /** Starts an election now (a single-voter group uses it to lead at once on start). */
   campaign(): void {
     this.replica.campaignNow();
@@ -298,8 +365,21 @@ export class ReplicatedGroup<R> {
 
   tick(): void {
     if (this.closed || this.failed) return;
-    this.replica.tick();
+    this.guard(() => this.replica.tick());
     this.schedule();
+  }
+
+  /**
+   * Runs a call into the replica. An assertion failing inside it means the replica's state can no
+   * longer be trusted: the group stops (fatal, like a storage failure) instead of going on.
+   */
+  private guard<T>(call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (error) {
+      this.fail(error as Error);
+      return undefined;
+    }
   }
 
   /** A message from a peer (bytes as the peer's group sent them). */
@@ -312,7 +392,7 @@ export class ReplicatedGroup<R> {
       this.options.logger.warn({ group: this.groupId, err: error }, "undecodable Paxos message dropped");
       return;
     }
-    this.replica.step(message);
+    this.guard(() => this.replica.step(message));
     this.schedule();
   }
 
@@ -329,6 +409,7 @@ export class ReplicatedGroup<R> {
     try {
       do {
         this.pumpAgain = false;
+        if (this.pendingInstall) await this.installPending();
         for (let rd = this.replica.ready(); rd !== undefined && !this.closed; rd = this.replica.ready()) {
           await this.handleReady(rd);
         }
@@ -347,6 +428,7 @@ export class ReplicatedGroup<R> {
     this.applyCommitted(rd.committed);
     for (const read of rd.reads) this.onReadState(read.requestId, read.outcome === "ok" ? read.slot : undefined);
     for (const load of rd.loads) void this.serveLoad(load.fromSlot, load.toSlot, load.bytesMax);
+    for (const send of rd.snapshotSends) void this.streamSnapshot(send.to, send.slot);
     await this.persist(rd);
     this.sendAll(this.replica.advance(rd));
     this.maybeSnapshot();
@@ -380,6 +462,15 @@ export class ReplicatedGroup<R> {
       this.log.append({ timestamp: fields.timestamp, key: key === Number.MIN_SAFE_INTEGER ? undefined : key, payload });
     }
     if (syncRequired || entries.length > 0) await this.log.sync();
+    if (this.durableCallbacks.size > 0) this.notifyDurable(this.log.lastIndex);
+  }
+
+  private notifyDurable(durableSlot: number): void {
+    for (const [slot, callbacks] of this.durableCallbacks) {
+      if (slot > durableSlot) continue;
+      this.durableCallbacks.delete(slot);
+      for (const callback of callbacks) callback();
+    }
   }
 
   private sendAll(messages: readonly Message[]): void {
@@ -389,8 +480,12 @@ export class ReplicatedGroup<R> {
     }
   }
 
+  /** Times this replica became leader (elections won, including leadership transfers). */
+  leaderships = 0;
+
   private onSoftState(role: Role, leaderId: number | undefined): void {
     const wasLeader = this.roleValue === "leader";
+    if (!wasLeader && role === "leader") this.leaderships++;
     this.roleValue = role;
     this.leaderIdValue = leaderId;
     if (wasLeader && role !== "leader") this.failWaiters("leadershipLost");
@@ -401,6 +496,7 @@ export class ReplicatedGroup<R> {
   private failWaiters(reason: "leadershipLost" | "closed"): void {
     const waiters = [...this.waiters.values()];
     this.waiters.clear();
+    this.durableCallbacks.clear();
     for (const w of waiters) w.resolve({ ok: false, reason, leaderId: this.leaderIdValue });
     const reads = [...this.readWaiters.values(), ...this.readsAwaitingApply.map((r) => r.waiter)];
     this.readWaiters.clear();
@@ -499,6 +595,90 @@ export class ReplicatedGroup<R> {
     }
   }
 
+  /**
+   * Sends a follower the oldest retained snapshot at or above `slot`: the leader's log holds every
+   * entry after it, so the follower's log stays complete from there (for a Kafka partition that
+   * matters: its log is the data consumers read).
+   */
+  private async streamSnapshot(to: number, _slot: number): Promise<void> {
+    if (this.snapshotSendsInFlight.has(to)) return;
+    this.snapshotSendsInFlight.add(to);
+    let ok = false;
+    try {
+      // The core asks for its latest snapshot; the oldest one at or above this log's first slot - 1
+      // is the right one to send (after it, this log still holds every entry). If the follower
+      // ends up behind the core's guess, the core's probe finds its real position.
+      const horizon = this.log.firstIndex - 1;
+      const infos = (await this.snapshots.list()).filter((info) => info.index >= horizon);
+      const chosen = infos[0];
+      const snapshot = chosen ? await this.snapshots.load(chosen) : undefined;
+      if (snapshot && typeof snapshot !== "string" && this.options.sendSnapshot) {
+        this.options.logger.info({ group: this.groupId, to, slot: snapshot.index, bytes: snapshot.data.byteLength }, "sending a snapshot to a lagging follower");
+        ok = await this.options.sendSnapshot(to, snapshot.index, snapshot.meta, snapshot.data);
+      } else if (!snapshot) {
+        // None retained at or above the requested slot yet: take one now and let the core retry.
+        void this.snapshotNow();
+      }
+    } catch (error) {
+      this.options.logger.warn({ group: this.groupId, to, err: error }, "snapshot send failed");
+    } finally {
+      this.snapshotSendsInFlight.delete(to);
+      if (!this.closed && !this.failed) {
+        this.replica.reportSnapshot(replicaId(to), ok);
+        this.schedule();
+      }
+    }
+  }
+
+  /** Slots of the snapshots retained on disk, ascending. */
+  async snapshotSlots(): Promise<number[]> {
+    return (await this.snapshots.list()).map((info) => info.index);
+  }
+
+  /**
+   * Drops log entries below `firstSlot` (they are covered by a retained snapshot at firstSlot-1 or
+   * later) and tells the replica. Callers pick firstSlot = some snapshot's slot + 1.
+   */
+  async compactLogTo(firstSlot: number): Promise<void> {
+    if (firstSlot <= this.log.firstIndex || this.closed) return;
+    assert(firstSlot - 1 <= this.appliedSlotValue, "compaction only below the applied slot");
+    await this.log.compactPrefix(firstSlot);
+    this.replica.logCompacted(this.log.firstIndex);
+    this.schedule();
+  }
+
+  /** A snapshot from the leader: installed between Readies (see installPending). */
+  offerSnapshot(slot: number, meta: Uint8Array, data: Uint8Array): Promise<boolean> {
+    if (this.closed || this.failed) return Promise.resolve(false);
+    this.pendingInstall?.resolve(false);
+    return new Promise((resolve) => {
+      this.pendingInstall = { slot, meta, data, resolve };
+      this.schedule();
+    });
+  }
+
+  private async installPending(): Promise<void> {
+    const install = this.pendingInstall!;
+    this.pendingInstall = undefined;
+    const meta = decodeSnapshotMeta(install.meta);
+    if (meta.slot !== install.slot || meta.slot <= this.replica.status().commitSlot) {
+      install.resolve(meta.slot <= this.replica.status().commitSlot);
+      return;
+    }
+    // Durable first (a crash after this point restores from it), then state, then the log.
+    await this.snapshots.save(meta.slot, install.data, install.meta);
+    this.options.stateMachine.restore(install.data);
+    await this.log.compactPrefix(meta.slot + 1);
+    const installed = this.replica.installSnapshot(meta);
+    assert(installed, "a snapshot above the commit slot installs");
+    this.appliedSlotValue = meta.slot;
+    this.appliedBytesSinceSnapshot = 0;
+    await this.refreshLastKey();
+    this.options.logger.info({ group: this.groupId, slot: meta.slot, bytes: install.data.byteLength }, "installed a snapshot from the leader");
+    for (const listener of this.appliedListeners) listener(this.appliedSlotValue);
+    install.resolve(true);
+  }
+
   private fail(error: Error): void {
     if (this.failed) return;
     // A storage failure (fsync error, full disk) is fatal for the group: never retry an fsync.
@@ -511,6 +691,8 @@ export class ReplicatedGroup<R> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.pendingInstall?.resolve(false);
+    this.pendingInstall = undefined;
     this.failWaiters("closed");
     while (this.pumping) await new Promise((resolve) => setImmediate(resolve));
     await this.log.close();

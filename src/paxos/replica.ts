@@ -297,6 +297,13 @@ export class Replica {
     };
   }
 
+  /** As leader: each follower's replication progress (for metrics: lag = lastSlot - match). */
+  followerProgress(): Array<{ readonly replicaId: ReplicaId; readonly match: Slot; readonly state: string }> {
+    const leader = this.leader;
+    if (leader === undefined) return [];
+    return [...leader.progress].filter(([id]) => id !== this.id).map(([replicaId, p]) => ({ replicaId, match: p.match, state: p.state }));
+  }
+
   /** The entry at `slot` if it is in memory (tests, diagnostics and the interaction harness). */
   entryAt(slot: Slot): LogEntry | undefined {
     return this.log.entry(slot);

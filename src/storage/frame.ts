@@ -14,7 +14,7 @@
 // read). `durableEnd` lets recovery tell a torn tail (nothing after it claims it was durable) from
 // a corrupt entry in the durable prefix (a later entry says it had been fsynced), see recovery.ts.
 import { crc32c } from "@node-rs/crc32";
-import { assert } from "../util/assert.js";
+import { ProgrammerError } from "../util/assert.js";
 
 export const FRAME_HEADER_BYTES = 40;
 /** Largest frame the format admits. A length beyond it is corruption, never an allocation. */
@@ -54,9 +54,10 @@ export function readInt64LE(source: Buffer, offset: number): number {
  * then seals it with the CRC. One crc32c call over the contiguous frame: no per-byte JS work.
  */
 export function sealFrame(target: Buffer, offset: number, header: FrameHeader): void {
-  assert(header.frameBytes >= FRAME_HEADER_BYTES && header.frameBytes <= FRAME_BYTES_LIMIT, `frame length ${header.frameBytes}`);
-  assert(header.index >= 0 && Number.isSafeInteger(header.index), `frame index ${header.index}`);
-  assert(header.durableEnd >= 0 && header.durableEnd <= header.index, `durableEnd ${header.durableEnd} > index ${header.index}`);
+  // Assertions on the append hot path build their message only when they fail.
+  if (!(header.frameBytes >= FRAME_HEADER_BYTES && header.frameBytes <= FRAME_BYTES_LIMIT)) throw new ProgrammerError(`frame length ${header.frameBytes}`);
+  if (!(header.index >= 0 && Number.isSafeInteger(header.index))) throw new ProgrammerError(`frame index ${header.index}`);
+  if (!(header.durableEnd >= 0 && header.durableEnd <= header.index)) throw new ProgrammerError(`durableEnd ${header.durableEnd} > index ${header.index}`);
   target.writeUInt32LE(header.frameBytes, offset + LENGTH_OFFSET);
   writeInt64LE(target, offset + INDEX_OFFSET, header.index);
   writeInt64LE(target, offset + TIMESTAMP_OFFSET, header.timestamp);

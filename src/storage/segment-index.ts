@@ -24,7 +24,7 @@
 // Index files are rebuildable caches: any doubt (bad CRC, wrong size, segmentBytes different from
 // the .log's size) means "rebuild from the segment", never "trust".
 import { crc32c } from "@node-rs/crc32";
-import { assert } from "../util/assert.js";
+import { assert, ProgrammerError } from "../util/assert.js";
 import { readInt64LE, writeInt64LE } from "./frame.js";
 
 export const INDEX_POINT_BYTES = 16;
@@ -90,11 +90,12 @@ export class SegmentIndex {
    * interval: recovery uses it right after a corrupt region so that later entries stay reachable.
    */
   addEntry(position: number, frameBytes: number, key: number, timestamp: number, forcePoint = false): void {
-    assert(position === this.sizeBytes || forcePoint, `entry at ${position}, segment ends at ${this.sizeBytes}`);
-    assert(position <= 0xffffffff, `segment position ${position} beyond u32`);
+    // Hot path (every append): the messages are built only when a check fails.
+    if (position !== this.sizeBytes && !forcePoint) throw new ProgrammerError(`entry at ${position}, segment ends at ${this.sizeBytes}`);
+    if (position > 0xffffffff) throw new ProgrammerError(`segment position ${position} beyond u32`);
     const rel = this.entryCount;
     if (rel === 0) this.firstKey = key;
-    else assert(key >= this.lastKey, `key ${key} < previous key ${this.lastKey}`);
+    else if (key < this.lastKey) throw new ProgrammerError(`key ${key} < previous key ${this.lastKey}`);
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
     const lastPointPosition = this.pointCount === 0 ? 0 : this.pointPosition[this.pointCount - 1];
     if (rel > 0 && (forcePoint || position - lastPointPosition >= this.intervalBytes)) {

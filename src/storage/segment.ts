@@ -3,8 +3,9 @@
 // 20 digits (Kafka's convention), so a directory listing sorts in log order.
 //
 // Handles: the active segment keeps one read-write handle open. A closed segment opens a
-// read-only handle when a reader acquires it and closes it when the last reader releases it, so a
-// log with thousands of segments holds a handful of descriptors. A deleted (compacted,
+// read-only handle when a reader acquires it; when the last reader releases it, the handle stays
+// open only while the log keeps the segment in its small LRU of idle handles (`cached`), so a log
+// with thousands of segments holds a handful of descriptors. A deleted (compacted,
 // truncated) segment stays readable by readers that already hold its handle (POSIX unlink).
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -48,6 +49,8 @@ export class Segment {
   private handle: Promise<FileHandle> | undefined;
   private readers = 0;
   private keepOpen = false;
+  /** Set by the log while this segment is in its LRU of idle read handles. */
+  private cached = false;
 
   constructor(
     readonly dir: string,
@@ -138,23 +141,31 @@ export class Segment {
     this.closeIfIdle();
   }
 
+  /** The log's handle LRU keeps (true) or evicts (false) this segment's idle handle. */
+  setCached(cached: boolean): void {
+    this.cached = cached;
+    this.closeIfIdle();
+  }
+
   markDeleted(): void {
     this.deleted = true;
     this.activeIndex = undefined;
     this.keepOpen = false;
+    this.cached = false;
     this.closeIfIdle();
   }
 
   /** Closes the handle now (log close); waits for operations in flight on it. */
   async closeHandle(): Promise<void> {
     this.keepOpen = false;
+    this.cached = false;
     const handle = this.handle;
     this.handle = undefined;
     if (handle) await (await handle.catch(() => undefined))?.close();
   }
 
   private closeIfIdle(): void {
-    if (this.keepOpen || this.readers > 0 || !this.handle) return;
+    if (this.keepOpen || this.cached || this.readers > 0 || !this.handle) return;
     const handle = this.handle;
     this.handle = undefined;
     void handle.then((h) => h.close()).catch(() => undefined);

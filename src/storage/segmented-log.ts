@@ -16,7 +16,7 @@ import { mkdir, open, readdir, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
-import { assert, assertSafeInteger } from "../util/assert.js";
+import { assert, assertSafeInteger, ProgrammerError } from "../util/assert.js";
 import {
   BackpressureError,
   CorruptEntryError,
@@ -54,6 +54,11 @@ const META_FILE = `${META_NAME}.meta`;
 /** Segment positions are u32 in the index files; keep a margin below 4 GiB. */
 const SEGMENT_BYTES_LIMIT = 2 ** 31;
 const NO_KEY = Number.MIN_SAFE_INTEGER;
+/** Group-commit rounds (write + fdatasync) in flight at once; two overlap a write with a flush. */
+const SYNC_ROUNDS_MAX = 2;
+/** Reads of at most this many entries start with a READ_PROBE_BYTES window, not the full budget. */
+const READ_PROBE_ENTRIES_MAX = 64;
+const READ_PROBE_BYTES = 64 * 1024;
 
 export interface SegmentedLogOptions {
   /** The log's directory (created if missing). One log per directory. */
@@ -82,6 +87,8 @@ export interface SegmentedLogOptions {
   readBytesDefault?: number;
   /** Closed segments whose sparse indexes stay cached in memory. Default 8. */
   indexCacheSegmentsMax?: number;
+  /** Closed segments whose read handle stays open between reads (file descriptors). Default 8. */
+  readHandlesMax?: number;
   /** Index of the first entry of a brand-new log. Default 0. */
   initialIndex?: number;
 }
@@ -165,6 +172,7 @@ export class SegmentedLog {
   private readonly entryBytesMax: number;
   private readonly readBytesDefault: number;
   private readonly indexCacheSegmentsMax: number;
+  private readonly readHandlesMax: number;
   private readonly initialIndex: number;
 
   private segments: Segment[] = [];
@@ -189,13 +197,19 @@ export class SegmentedLog {
   private readonly io = new Mutex();
   private readonly rw = new ReadWriteLock();
   private syncWaiters: SyncWaiter[] = [];
-  private syncLoopRunning = false;
+  /** Group-commit rounds in flight, the least end the latest one will cover, the end wanted. */
+  private syncRounds = 0;
+  private syncIssuedEnd = 0;
+  private syncWantedEnd = 0;
   private readonly indexCache = new Map<Segment, Promise<SegmentIndex>>();
+  private readonly handleCache = new Set<Segment>();
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown;
   private closing: Promise<void> | undefined;
   /** Set while truncateSuffix or a reset runs: appends then are a caller bug (see append()). */
   private restructuring = false;
+  /** Counts truncations and resets, so an fdatasync that overlapped one claims nothing. */
+  private truncations = 0;
 
   private constructor(options: SegmentedLogOptions) {
     this.dir = options.dir;
@@ -211,6 +225,7 @@ export class SegmentedLog {
     this.entryBytesMax = options.entryBytesMax ?? 16 * MiB;
     this.readBytesDefault = options.readBytesDefault ?? MiB;
     this.indexCacheSegmentsMax = options.indexCacheSegmentsMax ?? 8;
+    this.readHandlesMax = options.readHandlesMax ?? 8;
     this.initialIndex = options.initialIndex ?? 0;
     assertLimit(this.segmentBytesMax, "segmentBytesMax", FRAME_HEADER_BYTES, SEGMENT_BYTES_LIMIT);
     assert(this.segmentAgeMsMax > 0, `segmentAgeMsMax ${this.segmentAgeMsMax}`);
@@ -220,6 +235,7 @@ export class SegmentedLog {
     assertLimit(this.entryBytesMax, "entryBytesMax", 0, FRAME_BYTES_LIMIT - FRAME_HEADER_BYTES);
     assertLimit(this.readBytesDefault, "readBytesDefault", 1, 2 ** 31);
     assertLimit(this.indexCacheSegmentsMax, "indexCacheSegmentsMax", 0, 1 << 20);
+    assertLimit(this.readHandlesMax, "readHandlesMax", 0, 1 << 16);
     assertLimit(this.initialIndex, "initialIndex", 0, Number.MAX_SAFE_INTEGER);
   }
 
@@ -282,9 +298,11 @@ export class SegmentedLog {
    */
   append(entry: AppendEntry): number {
     this.checkUsable();
-    const parts = isPayloadList(entry.payload) ? entry.payload : [entry.payload];
+    const payload = entry.payload;
+    // A single payload is the common case: no array is allocated for it.
     let payloadBytes = 0;
-    for (const part of parts) payloadBytes += part.byteLength;
+    if (isPayloadList(payload)) for (const part of payload) payloadBytes += part.byteLength;
+    else payloadBytes = payload.byteLength;
     if (payloadBytes > this.entryBytesMax) throw new EntryTooLargeError(payloadBytes, this.entryBytesMax);
     const frameBytes = FRAME_HEADER_BYTES + payloadBytes;
     if (this.unwrittenBytes > 0 && this.unwrittenBytes + frameBytes > this.writeBufferBytesMax) {
@@ -296,14 +314,18 @@ export class SegmentedLog {
     const key = entry.key ?? index;
     assertSafeInteger(entry.timestamp, "timestamp");
     assertSafeInteger(key, "key");
-    assert(key >= this.lastKey, `key ${key} is below the previous key ${this.lastKey}: keys must not decrease`);
+    if (key < this.lastKey) throw new ProgrammerError(`key ${key} is below the previous key ${this.lastKey}: keys must not decrease`);
     this.maybeRoll(frameBytes);
     const segment = this.segments[this.segments.length - 1];
     const chunk = this.chunkFor(segment, frameBytes);
-    let offset = chunk.used + FRAME_HEADER_BYTES;
-    for (const part of parts) {
-      chunk.buffer.set(part, offset);
-      offset += part.byteLength;
+    if (isPayloadList(payload)) {
+      let offset = chunk.used + FRAME_HEADER_BYTES;
+      for (const part of payload) {
+        chunk.buffer.set(part, offset);
+        offset += part.byteLength;
+      }
+    } else {
+      chunk.buffer.set(payload, chunk.used + FRAME_HEADER_BYTES);
     }
     sealFrame(chunk.buffer, chunk.used, { frameBytes, index, timestamp: entry.timestamp, key, durableEnd: this.fsyncedEnd });
     segment.activeIndex!.addEntry(segment.sizeBytes, frameBytes, key, entry.timestamp);
@@ -328,7 +350,7 @@ export class SegmentedLog {
 
   /**
    * Group commit: resolves when every entry appended before the call is durable under the fsync
-   * policy. Callers arriving while an fdatasync runs share the next one.
+   * policy. Callers arriving while an fdatasync runs share the next round (see kickSync).
    */
   sync(): Promise<void> {
     if (this.failed) return Promise.reject(new LogFailedError(this.dir, this.failed));
@@ -337,10 +359,8 @@ export class SegmentedLog {
     if (this.syncedEnd >= target) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.syncWaiters.push({ target, resolve, reject });
-      if (!this.syncLoopRunning) {
-        this.syncLoopRunning = true;
-        void this.syncLoop();
-      }
+      this.syncWantedEnd = Math.max(this.syncWantedEnd, target);
+      this.kickSync();
     });
   }
 
@@ -629,30 +649,51 @@ export class SegmentedLog {
     this.logger.debug({ file: segment.logPath, baseIndex: segment.baseIndex }, "rolled to a new segment");
   }
 
-  private async syncLoop(): Promise<void> {
-    while (this.syncWaiters.length > 0 && !this.failed && !this.closing) {
-      try {
-        await this.io.run(() => this.syncLocked());
-      } catch {
-        break; // fail() has rejected every waiter
-      }
-      this.resolveSyncWaiters();
+  /**
+   * Group commit. A round writes everything appended so far (under the io mutex) and then
+   * fdatasyncs OUTSIDE the mutex. Up to SYNC_ROUNDS_MAX rounds run at once: while the disk
+   * flushes one batch, the next is written and its fdatasync queued, so callers that arrive
+   * during an fdatasync do not wait for it to finish before their own batch starts. An fdatasync
+   * covers every byte written before it was called, so whichever round completes may resolve
+   * the waiters up to its own target, in any order.
+   */
+  private kickSync(): void {
+    while (this.syncRounds < SYNC_ROUNDS_MAX && !this.failed && !this.closing && this.syncWantedEnd > this.syncIssuedEnd) {
+      // The round's write happens later, so it covers at least what is appended now.
+      this.syncIssuedEnd = this.next;
+      this.syncRounds++;
+      void this.syncRound()
+        .catch(() => undefined) // fail() has rejected every waiter
+        .finally(() => {
+          this.syncRounds--;
+          this.resolveSyncWaiters();
+          this.kickSync();
+        });
     }
-    this.syncLoopRunning = false;
   }
 
-  private async syncLocked(): Promise<void> {
-    if (this.failed || this.closing) return;
-    const target = this.next;
-    await this.writeOutLocked();
-    if (this.durable) {
-      try {
-        await (await this.lastWrittenSegment().writeHandle()).datasync();
-      } catch (error) {
-        throw this.fail(error);
-      }
-      this.fsyncedEnd = Math.max(this.fsyncedEnd, target);
+  private async syncRound(): Promise<void> {
+    let target = 0;
+    let truncations = 0;
+    let handle: FileHandle | undefined;
+    await this.io.run(async () => {
+      if (this.failed || this.closing) return;
+      target = this.next;
+      truncations = this.truncations;
+      await this.writeOutLocked();
+      if (this.durable) handle = await this.lastWrittenSegment().writeHandle();
+      else this.syncedEnd = Math.max(this.syncedEnd, target);
+    });
+    if (!handle) return;
+    try {
+      await handle.datasync();
+    } catch (error) {
+      throw this.fail(error);
     }
+    // A truncation during the fdatasync replaced entries below target: it made its own prefix
+    // durable, and entries appended after it were not covered by this fdatasync.
+    if (truncations !== this.truncations) return;
+    this.fsyncedEnd = Math.max(this.fsyncedEnd, target);
     this.syncedEnd = Math.max(this.syncedEnd, target);
   }
 
@@ -703,7 +744,11 @@ export class SegmentedLog {
       const endBytes = segment.activeIndex ? segment.writtenBytes : segment.sizeBytes;
       const endIndex = Math.min(end, segment.endIndex);
       const start = index.startForRel(from - segment.baseIndex);
-      const window = Math.max(FRAME_HEADER_BYTES, Math.min(endBytes - start.position, this.intervalBytes + maxBytes + FRAME_HEADER_BYTES));
+      // One pread usually covers the hop from the index point and the whole answer. A read of a
+      // few entries (a lookup, a Paxos catch-up probe) starts smaller; a larger answer is read
+      // separately below.
+      const probeBytes = maxEntries <= READ_PROBE_ENTRIES_MAX ? Math.min(maxBytes, READ_PROBE_BYTES) : maxBytes;
+      const window = Math.max(FRAME_HEADER_BYTES, Math.min(endBytes - start.position, this.intervalBytes + probeBytes + FRAME_HEADER_BYTES));
       const scanner = new FrameScanner(handle, endBytes, window);
       const position = await this.hop(segment, index, handle, scanner, start, from);
       const first = await scanner.at(position);
@@ -795,11 +840,26 @@ export class SegmentedLog {
   }
 
   private async acquire(segment: Segment, index: number): Promise<FileHandle> {
+    let handle: FileHandle;
     try {
-      return await segment.acquire();
+      handle = await segment.acquire();
     } catch (error) {
       if (isNotFound(error) && segment.deleted) throw new IndexCompactedError(index, this.firstIndex);
       throw error;
+    }
+    if (!segment.activeIndex) this.keepHandleOpen(segment);
+    return handle;
+  }
+
+  /** LRU of closed segments whose read handle stays open between reads (readHandlesMax). */
+  private keepHandleOpen(segment: Segment): void {
+    this.handleCache.delete(segment);
+    this.handleCache.add(segment);
+    segment.setCached(true);
+    while (this.handleCache.size > this.readHandlesMax) {
+      const oldest = this.handleCache.values().next().value!;
+      this.handleCache.delete(oldest);
+      oldest.setCached(false); // closes now if idle, else when its last reader releases it
     }
   }
 
@@ -911,10 +971,14 @@ export class SegmentedLog {
   private async restructure(fn: () => Promise<void>): Promise<void> {
     assert(!this.restructuring, "nested restructuring");
     this.restructuring = true;
+    this.truncations++;
     try {
       await fn();
     } finally {
       this.restructuring = false;
+      // Indexes above the new end will be new entries: rounds issued for the old ones cover nothing.
+      this.syncIssuedEnd = Math.min(this.syncIssuedEnd, this.next);
+      this.syncWantedEnd = Math.min(this.syncWantedEnd, this.next);
     }
   }
 
@@ -926,6 +990,8 @@ export class SegmentedLog {
     if ((removedOffsetIndex || removedTimeIndex) && this.durable) await fsyncDirectory(this.dir);
     if (!target.activeIndex) {
       this.indexCache.delete(target);
+      this.handleCache.delete(target);
+      target.setCached(false);
       target.activate(await open(target.logPath, "r+"), index);
     }
     const handle = await target.writeHandle();
@@ -997,6 +1063,7 @@ export class SegmentedLog {
     for (const segment of doomed) {
       segment.markDeleted();
       this.indexCache.delete(segment);
+      this.handleCache.delete(segment);
       this.segments.splice(this.segments.indexOf(segment), 1);
       await unlinkIfExists(segment.logPath);
       await unlinkIfExists(segment.indexPath);

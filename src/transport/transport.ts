@@ -8,7 +8,9 @@
 // buffers without a bound.
 //
 // Wire: frames of [u32 length][u8 type][payload] (frame.ts).
-//   HELLO     (1): u16 version, u16 len + clusterId, u32 fromNodeId, u32 toNodeId
+//   HELLO     (1): u16 version, u16 len + clusterId, u32 fromNodeId, u32 toNodeId, u16 len + the
+//                  sender's own listen address "host:port" (so a node that joins by dialing the
+//                  existing members is dialed back without being configured on them)
 //   HELLO_ACK (2): u8 ok, u16 len + reason
 //   BATCH     (3): repeated [u16 len + groupId][u32 len + message]
 //   PONG      (4): empty; sent back on an inbound connection (at most every pongIntervalMs) while
@@ -99,6 +101,8 @@ export class Transport {
   private livenessTimer: NodeJS.Timeout | undefined;
   onMessage: MessageHandler = () => undefined;
   onPeerConnected: (peer: number, connected: boolean) => void = () => undefined;
+  /** A node this transport had no address for connected to it; it is now dialed back. */
+  onPeerDiscovered: (peer: number, address: PeerAddress) => void = () => undefined;
 
   constructor(private readonly options: TransportOptions) {
     this.frameBytesMax = options.frameBytesMax ?? 64 * 2 ** 20;
@@ -230,12 +234,15 @@ export class Transport {
     const handshakeTimer = setTimeout(() => socket.destroy(new Error("handshake timed out")), this.handshakeTimeoutMs);
     socket.on("connect", () => {
       const cluster = Buffer.from(this.options.clusterId, "utf8");
-      const hello = Buffer.allocUnsafe(2 + 2 + cluster.byteLength + 8);
+      const listen = Buffer.from(`${this.options.host}:${this.boundPort}`, "utf8");
+      const hello = Buffer.allocUnsafe(2 + 2 + cluster.byteLength + 8 + 2 + listen.byteLength);
       hello.writeUInt16BE(PROTOCOL_VERSION, 0);
       hello.writeUInt16BE(cluster.byteLength, 2);
       cluster.copy(hello, 4);
       hello.writeUInt32BE(this.options.nodeId, 4 + cluster.byteLength);
       hello.writeUInt32BE(peer.nodeId, 8 + cluster.byteLength);
+      hello.writeUInt16BE(listen.byteLength, 12 + cluster.byteLength);
+      listen.copy(hello, 14 + cluster.byteLength);
       for (const part of encodeFrame(HELLO, hello)) socket.write(part);
     });
     socket.on("data", (chunk: Buffer) => {
@@ -331,6 +338,13 @@ export class Transport {
           const hello = this.parseHello(frame.payload);
           if (typeof hello === "string") return refuse(hello);
           from = hello.from;
+          // A node we have no address for (it joined by dialing us): dial it back.
+          if (!this.outbound.has(hello.from) && hello.listen && !this.closed) {
+            const peer = new OutboundPeer(hello.from, hello.listen, this.backoffMsMin);
+            this.outbound.set(hello.from, peer);
+            this.connect(peer);
+            this.onPeerDiscovered(hello.from, hello.listen);
+          }
           clearTimeout(handshakeTimer);
           for (const part of encodeFrame(HELLO_ACK, Buffer.from([1, 0, 0]))) socket.write(part);
           continue;
@@ -355,19 +369,24 @@ export class Transport {
     });
   }
 
-  private parseHello(payload: Buffer): { from: number } | string {
+  private parseHello(payload: Buffer): { from: number; listen: PeerAddress | undefined } | string {
     if (payload.byteLength < 4) return "malformed HELLO";
     const version = payload.readUInt16BE(0);
     if (version !== PROTOCOL_VERSION) return `unsupported protocol version ${version}`;
     const clusterLength = payload.readUInt16BE(2);
-    if (payload.byteLength !== 4 + clusterLength + 8) return "malformed HELLO";
+    if (payload.byteLength < 4 + clusterLength + 10) return "malformed HELLO";
+    const listenLength = payload.readUInt16BE(12 + clusterLength);
+    if (payload.byteLength !== 14 + clusterLength + listenLength) return "malformed HELLO";
+    const listenText = payload.subarray(14 + clusterLength).toString("utf8");
+    const match = /^(.+):(\d+)$/.exec(listenText);
+    const listen = match && Number(match[2]) > 0 && Number(match[2]) < 65536 && !["0.0.0.0", "::"].includes(match[1]) ? { host: match[1], port: Number(match[2]) } : undefined;
     const clusterId = payload.subarray(4, 4 + clusterLength).toString("utf8");
     const from = payload.readUInt32BE(4 + clusterLength);
     const to = payload.readUInt32BE(8 + clusterLength);
     if (clusterId !== this.options.clusterId) return `cluster id ${clusterId} is not ours (${this.options.clusterId})`;
     if (to !== this.options.nodeId) return `this is node ${this.options.nodeId}, not node ${to}`;
     if (from === this.options.nodeId) return "a node cannot connect to itself";
-    return { from };
+    return { from, listen };
   }
 
   private deliverBatch(from: number, payload: Buffer): boolean {

@@ -26,8 +26,22 @@ export interface FramedServerOptions {
   inflightBytesMax?: number;
   /** Connections at most; beyond it new connections are closed at once (default 10,000). */
   connectionsMax?: number;
+  /**
+   * Coalesce a connection's writes within one tick into one writev (cork now, uncork on the next
+   * tick). For protocols that answer many small requests in bursts (ZooKeeper replies resolved
+   * inside one apply batch). Default false.
+   */
+  coalesceWrites?: boolean;
   /** Called per connection; returns the protocol's handler for it. */
   accept(connection: FramedConnection): ConnectionHandler;
+  /**
+   * Optional look at a connection's first bytes before framing starts (ZooKeeper's four-letter
+   * words arrive where the first frame's length would be). The server waits for `bytes` bytes
+   * (or fewer if the peer half-closes), then calls `decide`: "frames" feeds them to the frame
+   * reader as usual; "handled" means the protocol took the connection over (it answers on
+   * `connection.socket` and closes it), and the server reads nothing more from it.
+   */
+  sniff?: { bytes: number; decide(firstBytes: Buffer, connection: FramedConnection): "frames" | "handled" };
 }
 
 export interface ConnectionHandler {
@@ -60,11 +74,12 @@ export class FramedConnection {
   context: Record<string, unknown> = {};
   /** Set by the server: dispatches backlogged frames when capacity frees up. */
   onProgress: () => void = () => undefined;
+  private corked = false;
 
   constructor(
     readonly socket: Socket,
     id: number,
-    private readonly limits: { inflightRequestsMax: number; inflightBytesMax: number },
+    private readonly limits: { inflightRequestsMax: number; inflightBytesMax: number; coalesceWrites?: boolean },
     private readonly onBackpressureChange: () => void,
   ) {
     this.id = id;
@@ -105,6 +120,19 @@ export class FramedConnection {
     for (const p of parts) length += p.byteLength;
     const prefix = Buffer.allocUnsafe(4);
     prefix.writeInt32BE(length, 0);
+    if (this.limits.coalesceWrites) {
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          this.socket.uncork();
+        });
+      }
+      this.socket.write(prefix);
+      for (const p of parts) this.socket.write(p);
+      return;
+    }
     if (parts.length === 1 && parts[0].byteLength < 16 * 1024) {
       this.socket.write(Buffer.concat([prefix, parts[0]]));
       return;
@@ -159,6 +187,7 @@ export async function startFramedServer(options: FramedServerOptions): Promise<F
   const limits = {
     inflightRequestsMax: options.inflightRequestsMax ?? 1000,
     inflightBytesMax: options.inflightBytesMax ?? 64 * 2 ** 20,
+    coalesceWrites: options.coalesceWrites ?? false,
   };
   const connectionsMax = options.connectionsMax ?? 10_000;
   const connections = new Set<FramedConnection>();
@@ -201,7 +230,36 @@ export async function startFramedServer(options: FramedServerOptions): Promise<F
       connection.setPaused(connection.overloaded || backlog.length > 0);
     };
     connection.onProgress = dispatch;
-    socket.on("data", (chunk: Buffer) => {
+    const sniff = options.sniff;
+    // Bytes held until the sniff decides (at most sniff.bytes plus one read's worth).
+    let sniffed: Buffer[] | undefined = sniff ? [] : undefined;
+    let sniffedBytes = 0;
+    const decideSniff = (): "frames" | "handled" => {
+      const first = Buffer.concat(sniffed!);
+      sniffed = undefined;
+      let decision: "frames" | "handled";
+      try {
+        decision = sniff!.decide(first.subarray(0, sniff!.bytes), connection);
+      } catch (error) {
+        options.logger.error({ protocol: options.name, remote: connection.remoteAddress, err: error }, "sniff handler threw; closing connection");
+        decision = "handled";
+        socket.destroy();
+      }
+      if (decision === "handled") {
+        socket.removeAllListeners("data");
+        socket.resume();
+        return decision;
+      }
+      onData(first);
+      return decision;
+    };
+    const onData = (chunk: Buffer): void => {
+      if (sniffed !== undefined) {
+        sniffed.push(chunk);
+        sniffedBytes += chunk.byteLength;
+        if (sniffedBytes >= sniff!.bytes) decideSniff();
+        return;
+      }
       let frames: Buffer[];
       try {
         frames = reader.push(chunk);
@@ -214,6 +272,12 @@ export async function startFramedServer(options: FramedServerOptions): Promise<F
       }
       backlog.push(...frames);
       dispatch();
+    };
+    socket.on("data", onData);
+    // A peer that sends fewer bytes than the sniff needs and half-closes (e.g. `echo -n ruok | nc`
+    // with a short word) still gets a decision.
+    socket.on("end", () => {
+      if (sniffed !== undefined && sniffedBytes > 0) decideSniff();
     });
     socket.on("drain", () => connection.onProgress());
     socket.on("error", (error: NodeJS.ErrnoException) => {

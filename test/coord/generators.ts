@@ -58,6 +58,7 @@ export const commandBody: fc.Arbitrary<CommandBody> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<CommandBody>({ kind: "closeSession" }) },
   { weight: 1, arbitrary: fc.record({ paths: fc.array(path, { maxLength: 3 }), neverUsed: fc.constantFrom(0, 1) }).map((x): CommandBody => ({ kind: "expire", paths: x.paths, containerNeverUsedMsMax: x.neverUsed })) },
   { weight: 1, arbitrary: fc.constant<CommandBody>({ kind: "sync" }) },
+  { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 32 }).map((secret): CommandBody => ({ kind: "setSecret", secret })) },
 );
 
 /** A command with a small time step, a session and an identity set drawn from the universe. */

@@ -223,7 +223,7 @@ test("sequential names: %010d of the parent's create count; non-sequential creat
 function withRootCversion(cversion: number): CoordStateMachine {
   const tree = DataTree.initial();
   tree.nodes.get("/")!.cversion = cversion;
-  const bytes = Buffer.concat([...writeSnapshot(tree, { lastZxid: 0n, extendedTypesEnabled: false })]);
+  const bytes = Buffer.concat([...writeSnapshot(tree, { lastZxid: 0n, extendedTypesEnabled: false, sessionSecret: null })]);
   const sm = new CoordStateMachine();
   sm.restore(bytes);
   return sm;

@@ -75,10 +75,11 @@ test("images that break tree invariants are refused", () => {
   h.session(5n);
   h.create("/e", { flags: 1, sessionId: 5n });
   const image = h.sm.snapshot();
-  // Sessions come first (header 14 bytes, then the count): renaming session 5 orphans the ephemeral.
+  // Sessions come first (header 14 bytes, the secret's length -1: 4 bytes, then the count):
+  // renaming session 5 orphans the ephemeral.
   const orphaned = Uint8Array.from(image);
-  assert.equal(new DataView(orphaned.buffer).getBigInt64(18), 5n);
-  new DataView(orphaned.buffer).setBigInt64(18, 6n);
+  assert.equal(new DataView(orphaned.buffer).getBigInt64(22), 5n);
+  new DataView(orphaned.buffer).setBigInt64(22, 6n);
   assert.throws(() => new CoordStateMachine().restore(orphaned), /unknown session/);
   assert.throws(() => new CoordStateMachine().restore(Uint8Array.of(1, 2, 3, 4, 5)), /not a coordination snapshot/);
   assert.throws(() => new CoordStateMachine().restore(Uint8Array.from([...image, 0])), /trailing/);

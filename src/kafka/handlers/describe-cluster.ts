@@ -10,7 +10,7 @@ export async function handleDescribeCluster(context: HandlerContext): Promise<De
     errorCode: ErrorCode.NONE,
     errorMessage: null,
     clusterId: cluster.clusterId,
-    controllerId: cluster.controllerId(),
+    controllerId: cluster.nodes().some((n) => n.nodeId === cluster.controllerId()) ? cluster.controllerId() : -1,
     brokers: cluster.nodes().flatMap((n) => {
       const address = cluster.advertised(n.nodeId);
       return address ? [{ brokerId: n.nodeId, host: address.host, port: address.port, rack: n.rack }] : [];

@@ -61,7 +61,9 @@ export async function handleMetadata(context: HandlerContext, request: MetadataR
     return [broker];
   });
   const response: MetadataResponse = { brokers, topics };
-  if (v >= 1) response.controllerId = cluster.controllerId();
+  // A controller this node does not know the address of yet is not named (clients would fail to find it).
+  const controllerId = cluster.controllerId();
+  if (v >= 1) response.controllerId = brokers.some((b) => b.nodeId === controllerId) ? controllerId : -1;
   if (v >= 2) response.clusterId = cluster.clusterId;
   if (v >= 3) response.throttleTimeMs = 0;
   if (v < 1) for (const t of topics) delete t.isInternal;
