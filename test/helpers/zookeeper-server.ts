@@ -173,12 +173,25 @@ export async function startApacheZooKeeper(options: { jvmFlags?: readonly string
   return server;
 }
 
-/** A running Apache ZooKeeper ensemble of `size` servers on loopback (QuorumPeerMain each). */
+/** A running ensemble (cluster) of `size` servers on loopback. */
 export interface ZooKeeperEnsemble {
-  readonly servers: ZooKeeperTarget[];
+  readonly kind: string;
+  /** One entry per server; stop() stops just that one. */
+  readonly servers: Array<{ readonly connectString: string; stop(): Promise<void> }>;
   /** Every server: "127.0.0.1:p1,127.0.0.1:p2,…". */
   readonly connectString: string;
   close(): Promise<void>;
+}
+
+/** A synod cluster of `size` nodes (startTestCluster); only the coordination group's leader serves clients. */
+export async function startSynodEnsemble(size: number): Promise<ZooKeeperEnsemble> {
+  const cluster = await startTestCluster({ nodes: size, node: SYNOD_ZOOKEEPER_SETTINGS });
+  return {
+    kind: "synod",
+    servers: cluster.nodes.map((node) => ({ connectString: node.zookeeperConnectString, stop: () => cluster.stop(node.config.nodeId) })),
+    connectString: cluster.zookeeperConnectString,
+    close: () => cluster.close(),
+  };
 }
 
 export async function startApacheEnsemble(size: number): Promise<ZooKeeperEnsemble> {
@@ -202,6 +215,7 @@ export async function startApacheEnsemble(size: number): Promise<ZooKeeperEnsemb
     throw error;
   }
   return {
+    kind: "apache",
     servers,
     connectString: servers.map((server) => server.connectString).join(","),
     close: async () => {
@@ -209,6 +223,14 @@ export async function startApacheEnsemble(size: number): Promise<ZooKeeperEnsemb
     },
   };
 }
+
+/** The Apache server's settings above, in synod's terms. */
+const SYNOD_ZOOKEEPER_SETTINGS: Partial<NodeConfig> = {
+  zookeeperSessionTimeoutMsMin: 1000,
+  zookeeperSessionTimeoutMsMax: 60_000,
+  zookeeperExtendedTypesEnabled: true,
+  zookeeper4lwWhitelist: "*",
+};
 
 /**
  * synod's own ZooKeeper front-end: startTestCluster() in this process with its data in a
@@ -235,22 +257,8 @@ class SynodZooKeeper implements ZooKeeperTarget {
 
   async start(): Promise<void> {
     if (this.cluster) return;
-    // Settings of the ZooKeeper front-end (typed loosely until it is on every branch).
-    const zookeeperSettings: Record<string, unknown> = {
-      zookeeperPort: this.portValue,
-      zookeeperSessionTimeoutMsMin: 1000,
-      zookeeperSessionTimeoutMsMax: 60_000,
-      zookeeperExtendedTypesEnabled: true,
-      zookeeper4lwWhitelist: "*",
-    };
-    const cluster = await startTestCluster({ dataDir: this.dir, node: zookeeperSettings as Partial<NodeConfig> });
-    const port = (cluster.nodes[0] as unknown as { zookeeperPort?: number }).zookeeperPort;
-    if (typeof port !== "number" || port <= 0) {
-      await cluster.close();
-      throw new Error("this build of synod serves no ZooKeeper clients (SynodNode.zookeeperPort is missing)");
-    }
-    this.cluster = cluster;
-    this.portValue = port;
+    this.cluster = await startTestCluster({ dataDir: this.dir, node: { ...SYNOD_ZOOKEEPER_SETTINGS, zookeeperPort: this.portValue } });
+    this.portValue = this.cluster.nodes[0].zookeeperPort;
   }
 
   async stop(): Promise<void> {
@@ -285,10 +293,14 @@ export interface TargetFactory {
 
 /**
  * The servers every client and recipe test runs against: SYNOD_ZK_TARGETS (comma-separated kinds)
- * or DEFAULT_TARGETS. The default becomes "apache,synod" when synod's ZooKeeper front-end is on
- * main (SYNOD_ZK_TARGETS=apache,synod runs both on a branch that has it).
+ * or DEFAULT_TARGETS (both; SYNOD_ZK_TARGETS=synod runs synod alone while working on it).
  */
-export const DEFAULT_TARGETS = "apache";
+export const DEFAULT_TARGETS = "apache,synod";
+
+/** The ensembles the multi-server tests run against (SYNOD_ZK_TARGETS chooses, as above). */
+export function zooKeeperEnsembles(): Array<{ kind: string; start(size: number): Promise<ZooKeeperEnsemble> }> {
+  return zooKeeperTargets().map((target) => ({ kind: target.kind, start: target.kind === "synod" ? startSynodEnsemble : startApacheEnsemble }));
+}
 
 const FACTORIES: Record<string, TargetFactory> = {
   apache: { kind: "apache", start: () => startApacheZooKeeper() },
