@@ -22,6 +22,7 @@ export const LAYERS: Record<string, readonly string[]> = {
   node: ["paxos", "storage", "transport", "log", "coord", "meta", "util"],
   kafka: ["node", "log", "meta", "storage", "util"],
   zookeeper: ["node", "coord", "util"],
+  recipes: ["zookeeper", "util"],
   admin: ["node", "util"],
   streams: ["util", "kafka"],
   cli: ["*"],
