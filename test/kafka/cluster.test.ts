@@ -44,16 +44,18 @@ test("3 nodes: replicated partitions, leaders spread evenly, non-leaders refuse,
   assert.equal(await admin.createTopics({ topics: [{ topic: "replicated", numPartitions: 6, replicationFactor: 3 }] }), true);
 
   // Metadata: every node, every partition with 3 replicas; leaders move to the preferred replicas.
+  // (The checks below read the metadata that showed the balance: a later fetch may already show
+  // an election, which a loaded machine can cause at any time.)
   let leaders: number[] = [];
+  let md: Awaited<ReturnType<typeof admin.fetchTopicMetadata>> | undefined;
   await until(async () => {
-    const md = await admin.fetchTopicMetadata({ topics: ["replicated"] });
+    md = await admin.fetchTopicMetadata({ topics: ["replicated"] });
     const partitions = md.topics[0].partitions.sort((a, b) => a.partitionId - b.partitionId);
     leaders = partitions.map((p) => p.leader);
     const perNode = [1, 2, 3].map((id) => leaders.filter((l) => l === id).length);
     return perNode.every((n) => n === 2) && partitions.every((p) => p.leader === p.replicas[0]);
   }, 30_000);
-  const md = await admin.fetchTopicMetadata({ topics: ["replicated"] });
-  for (const p of md.topics[0].partitions) {
+  for (const p of md!.topics[0].partitions) {
     assert.equal(p.replicas.length, 3);
     assert.equal(p.leader, p.replicas[0], "the preferred replica leads");
   }
@@ -185,10 +187,16 @@ test("membership: a 4th node joins and takes replicas; a node is decommissioned 
   const producer = kafka(cluster).producer({ idempotent: true });
   await producer.connect();
   t.after(() => producer.disconnect());
+  // Each send goes to one partition. kafkajs 2.2.4 loses records when one send spans partitions
+  // led by different nodes and a leader moves mid-send: the retry skips partitions whose new
+  // leader already answered for others, yet send() resolves (tulios/kafkajs#1303, #1798). Seen
+  // here under load as 5–6 acknowledged records of one partition missing, their sequence numbers
+  // never used. The fault tests send per partition for the same reason.
   let sent = 0;
   const produce = async (count: number) => {
     for (let i = 0; i < count; i += 20) {
-      await producer.send({ topic: "moving", acks: -1, messages: Array.from({ length: 20 }, () => ({ key: String(sent % 7), value: String(sent++) })) });
+      const partition = (sent / 20) % 4;
+      await producer.send({ topic: "moving", acks: -1, messages: Array.from({ length: 20 }, () => ({ partition, value: String(sent++) })) });
     }
   };
   await produce(200);
@@ -200,7 +208,10 @@ test("membership: a 4th node joins and takes replicas; a node is decommissioned 
       server.close(() => resolve(port));
     });
   });
-  const node4 = await startNode({
+  // Closed before its data directory is removed (after-hooks run in the order they were added).
+  let node4Started: Awaited<ReturnType<typeof startNode>> | undefined;
+  t.after(() => node4Started?.close());
+  const node4 = (node4Started = await startNode({
     nodeId: 4,
     dataDir: join(tempDir(t), "node-4"),
     host: "127.0.0.1",
@@ -211,13 +222,12 @@ test("membership: a 4th node joins and takes replicas; a node is decommissioned 
     clusterId: cluster.nodes[0].identity.clusterId,
     groupInitialRebalanceDelayMs: 0,
     logLevel: "warn",
-  });
-  t.after(() => node4.close());
+  }));
   await until(() => cluster.nodes.every((n) => n.kafka.nodes().length === 4));
 
   // Rebalance: node 4 receives replicas (learner → caught up → voter → an old replica removed).
   const admin1 = `http://127.0.0.1:${cluster.nodes[0].adminPort}`;
-  const rebalance = (await (await fetch(`${admin1}/cluster/rebalance`, { method: "POST" })).json()) as { errorCode: number; moves: unknown[] };
+  const rebalance = (await (await fetch(`${admin1}/cluster/rebalance`, { method: "POST", signal: AbortSignal.timeout(30_000) })).json()) as { errorCode: number; moves: unknown[] };
   assert.equal(rebalance.errorCode, 0);
   assert.ok(rebalance.moves.length >= 2, `replicas move to the new node (${rebalance.moves.length} moves)`);
   const membershipsMatch = (): boolean => {
@@ -235,7 +245,7 @@ test("membership: a 4th node joins and takes replicas; a node is decommissioned 
   await produce(200);
 
   // Decommission node 2: every replica it held moves away, then it can be stopped.
-  const decommission = (await (await fetch(`${admin1}/cluster/decommission?node=2`, { method: "POST" })).json()) as { errorCode: number };
+  const decommission = (await (await fetch(`${admin1}/cluster/decommission?node=2`, { method: "POST", signal: AbortSignal.timeout(30_000) })).json()) as { errorCode: number };
   assert.equal(decommission.errorCode, 0);
   await until(() => cluster.nodes[0].kafka.topics().every((topic) => topic.partitions.every((r) => !r.includes(2))) && membershipsMatch(), 60_000);
   await until(() => !cluster.nodes[0].runtime.group("meta")!.status().membership.voters.includes(2 as never) || false, 60_000);
@@ -246,13 +256,26 @@ test("membership: a 4th node joins and takes replicas; a node is decommissioned 
   await consumer.connect();
   await consumer.subscribe({ topic: "moving", fromBeginning: true });
   const seen = new Set<string>();
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        seen.add(message.value!.toString());
-        if (seen.size >= sent) resolve();
-      },
-    });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen.add(message.value!.toString());
+    },
+  });
+  await until(() => seen.size >= sent, 60_000).catch(async () => {
+    const missing = Array.from({ length: sent }, (_, i) => String(i)).filter((v) => !seen.has(v));
+    const offsets = await admin.fetchTopicOffsets("moving").catch((e: Error) => e.message);
+    for (const node of [...cluster.nodes, node4]) {
+      for (const topic of node.kafka.topics()) {
+        for (let p = 0; p < topic.partitions.length; p++) {
+          const group = node.runtime.group(`p-${topic.id}-${p}`);
+          if (!group) continue;
+          const local = { state: group.stateMachine as unknown as { nextOffset: number; producers: Map<number, unknown> } };
+          const st = group.status();
+          t.diagnostic(`node ${node.config.nodeId} p${p}: ${st.role} leader=${st.leaderId} commit=${st.commitSlot} applied=${st.appliedSlot} last=${st.lastSlot} voters=${st.membership.voters.join(",")} learners=${st.membership.learners.join(",")} next=${local?.state.nextOffset} producers=${JSON.stringify([...(local?.state.producers ?? new Map()).entries()], (_, v) => (typeof v === "bigint" ? String(v) : v))}`);
+        }
+      }
+    }
+    assert.fail(`the consumer read ${seen.size} of ${sent} records; missing ${missing.join(",")} (partition = floor(value / 20) mod 4); offsets ${JSON.stringify(offsets)}`);
   });
   await consumer.disconnect();
   assert.equal(seen.size, 600, "every record written before, during and after the moves is readable");
