@@ -2,7 +2,7 @@
 // are produced to a partition replicated on all three nodes, the follower is restarted, and the
 // figure is the time until the leader reports it 0 slots behind (synod_replication_lag_slots).
 // Usage: npm run bench -- cluster-catch-up [--mib 1024]
-import { writeFileSync, rmSync, mkdtempSync } from "node:fs";
+import { closeSync, openSync, rmSync, mkdtempSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { note, parseArgs, report } from "./harness.js";
@@ -37,7 +37,11 @@ try {
   const file = join(workDir, "records.txt");
   const line = "c".repeat(recordBytes - 8);
   const chunk = Array.from({ length: 10_000 }, (_, i) => `${String(i).padStart(7, "0")}:${line}`).join("\n") + "\n";
-  writeFileSync(file, chunk.repeat(Math.ceil(records / 10_000)));
+  // Written chunk by chunk: 1 GiB as one string is beyond V8's maximum string length.
+  const fd = openSync(file, "w");
+  const bytes = Buffer.from(chunk);
+  for (let i = 0; i < Math.ceil(records / 10_000); i++) writeSync(fd, bytes);
+  closeSync(fd);
   note(`producing ${mib} MiB while node ${follower.id} is down`);
   const produce = timedRun("kcat", ["-P", "-b", cluster.nodes.filter((n) => n !== follower).map((n) => n.kafka).join(","), "-t", topic, "-X", "acks=all", "-X", "linger.ms=5", "-X", "batch.num.messages=100000", "-X", "queue.buffering.max.kbytes=1048576", "-l", file]);
   rmSync(file);
