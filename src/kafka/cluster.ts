@@ -278,6 +278,7 @@ export class KafkaCluster implements KafkaBackend {
       this.unassignedSince.set(groupId, since);
       if (member && this.meta.topics.has(handle.topic) && now - since < 60_000) continue;
       this.partitions.delete(groupId);
+      handle.forgetReads();
       this.unassignedSince.delete(groupId);
       this.logger.info({ topic: handle.topic, partition: handle.partition }, "partition removed from this node; deleting its data");
       await this.options.runtime.closeGroup(groupId, { deleteData: true });

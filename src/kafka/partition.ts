@@ -11,6 +11,7 @@ import { ErrorCode } from "./protocol/generated/errors.js";
 import { RecordBatchError } from "./records/errors.js";
 import { BatchField, computeBatchCrc, decodeRecordBatch, setBaseOffset, validateBatch } from "./records/record-batch.js";
 import type { FetchPartitionResult, ListOffsetResult, ProduceOutcome } from "./backend.js";
+import type { Entry } from "../storage/segmented-log.js";
 
 /**
  * The most record bytes one produce request may carry for one partition. They become one Paxos
@@ -58,6 +59,57 @@ export function partitionEntryIndexFields(commands: readonly Uint8Array[]): { ke
   return { key, timestamp };
 }
 
+/** Bytes of committed log entries kept for consumers' next fetches, over all partitions. */
+export const FETCH_READ_CACHE_BYTES_MAX = 64 * 2 ** 20;
+
+/**
+ * The last entries each partition read for a fetch, kept so the next fetch of a consumer reading
+ * sequentially does not read (and CRC-check) them again. A Paxos entry holds everything proposed
+ * in one round — several MiB under load — while a consumer takes 1 MiB per fetch by default: one
+ * entry was read and verified four times over. Committed entries never change, so a cached entry
+ * stays valid; the cache is an LRU bounded in bytes (FETCH_READ_CACHE_BYTES_MAX).
+ */
+class FetchReadCache {
+  /** Insertion order is recency: the first key is evicted first. */
+  private readonly reads = new Map<object, { entries: Entry[]; bytes: number }>();
+  private bytes = 0;
+
+  constructor(private readonly bytesMax: number) {}
+
+  /** The cached entries from `slot` on, when the owner's last read holds that slot. */
+  get(owner: object, slot: number): Entry[] | undefined {
+    const read = this.reads.get(owner);
+    if (!read) return undefined;
+    const at = slot - read.entries[0].index;
+    if (at < 0 || at >= read.entries.length) return undefined;
+    this.reads.delete(owner);
+    this.reads.set(owner, read);
+    return at === 0 ? read.entries : read.entries.slice(at);
+  }
+
+  put(owner: object, entries: Entry[]): void {
+    this.drop(owner);
+    let bytes = 0;
+    for (const entry of entries) bytes += entry.payload.byteLength;
+    if (entries.length === 0 || bytes > this.bytesMax / 4) return;
+    this.reads.set(owner, { entries, bytes });
+    this.bytes += bytes;
+    for (const key of this.reads.keys()) {
+      if (this.bytes <= this.bytesMax) break;
+      this.drop(key);
+    }
+  }
+
+  drop(owner: object): void {
+    const read = this.reads.get(owner);
+    if (!read) return;
+    this.reads.delete(owner);
+    this.bytes -= read.bytes;
+  }
+}
+
+const fetchReadCache = new FetchReadCache(FETCH_READ_CACHE_BYTES_MAX);
+
 export class KafkaPartition {
   /** The leader's state ahead of the log; undefined when not leading or after a divergence. */
   private speculative: PartitionState | undefined;
@@ -81,6 +133,11 @@ export class KafkaPartition {
     group.onRoleChange(() => {
       this.speculative = undefined;
     });
+  }
+
+  /** Drops this partition's cached reads (the partition is leaving this node). */
+  forgetReads(): void {
+    fetchReadCache.drop(this);
   }
 
   get highWatermark(): number {
@@ -254,15 +311,22 @@ export class KafkaPartition {
     // Read from the key index's candidate straight away; only when its first entry cannot hold the
     // offset (a no-op or skipped entry, rare) look further back. One read per fetch, usually.
     let slot = (await log.lookupByKey(fetchOffset)) ?? log.firstIndex;
-    let entries = await log.read(slot, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, maxBytes) });
+    const read = async (from: number, bytesMax: number): Promise<Entry[]> => {
+      const cached = fetchReadCache.get(this, from);
+      if (cached) return cached;
+      const entries = await log.read(from, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, bytesMax) });
+      fetchReadCache.put(this, entries);
+      return entries;
+    };
+    let entries = await read(slot, maxBytes);
     if (entries.length > 0 && !this.holdsOffsetAtOrBefore(entries[0], fetchOffset)) {
       slot = await this.startSlotFor(fetchOffset);
-      entries = await log.read(slot, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, maxBytes) });
+      entries = await read(slot, maxBytes);
     }
     const records: Buffer[] = [];
     let bytes = 0;
     for (let first = true; slot <= appliedSlot && (bytes < maxBytes || records.length === 0); first = false) {
-      if (!first) entries = await log.read(slot, { toExclusive: appliedSlot + 1, maxBytes: Math.max(64 * 1024, maxBytes - bytes) });
+      if (!first) entries = await read(slot, maxBytes - bytes);
       if (entries.length === 0) break;
       for (const stored of entries) {
         slot = stored.index + 1;

@@ -754,13 +754,16 @@ export class SegmentedLog {
       const first = await scanner.at(position);
       if (first.kind !== "frame" || first.header.index !== from) throw this.corruptAt(segment, position, from, first);
       const regionBytes = Math.min(Math.max(first.header.frameBytes, maxBytes), endBytes - position);
-      const buffer = scanner.slice(position, regionBytes) ?? (await readAt(handle, position, regionBytes));
+      const sliced = scanner.slice(position, regionBytes);
+      const buffer = sliced ?? (await readAt(handle, position, regionBytes));
       const entries: RawEntry[] = [];
       let offset = 0;
       while (from + entries.length < endIndex && entries.length < maxEntries && offset + FRAME_HEADER_BYTES <= buffer.length) {
         const frameBytes = peekFrameBytes(buffer, offset);
         if (entries.length > 0 && (offset + frameBytes > maxBytes || offset + frameBytes > buffer.length)) break;
-        const verified = verifyFrame(buffer, offset);
+        // The first frame was verified by the scanner just above: not again when these are the
+        // same bytes (a region larger than the scanner's window is read anew and verified anew).
+        const verified = entries.length === 0 && sliced !== undefined ? first.header : verifyFrame(buffer, offset);
         const index = from + entries.length;
         if (typeof verified === "string" || verified.index !== index) {
           if (entries.length === 0) throw new CorruptEntryError(segment.logPath, position + offset, index, typeof verified === "string" ? verified : `frame holds index ${verified.index}`);
