@@ -831,8 +831,9 @@ export class ZooKeeperServer {
     }
     if (request.lastZxidSeen > this.sm.lastZxid) {
       // The client has seen a newer state than ours. The leader has applied everything committed,
-      // so such a client is confused; a follower may just trail the leader (the client moved here
-      // from a node further ahead): it waits, briefly, to catch up — its session may be one this
+      // so such a client is confused. A follower may just trail the leader (the client moved here
+      // from a node further ahead): a session it knows is taken at once, its reads wait until this
+      // node has caught up (serve); any other one waits here, briefly — it may be a session this
       // node has not applied yet. Otherwise the client must go to a server at least as current.
       const refuse = (): void => {
         this.logger.info(
@@ -847,6 +848,10 @@ export class ZooKeeperServer {
         refuse();
         return;
       }
+      if (request.sessionId !== 0n && this.sm.hasSession(request.sessionId)) {
+        this.handshakeCurrent(connection, request, slot, done);
+        return;
+      }
       void this.appliedThrough(request.lastZxidSeen, CATCH_UP_WAIT_MS).then((caughtUp) => {
         if (connection.state === "closing") {
           slot.resolve(null);
@@ -859,7 +864,7 @@ export class ZooKeeperServer {
     this.handshakeCurrent(connection, request, slot, done);
   }
 
-  /** The handshake once this node has applied at least what the client has seen. */
+  /** The handshake once this node knows the session, or a new one is to be created (reads wait for lastZxidSeen in serve). */
   private handshakeCurrent(connection: Connection, request: ConnectRequest, slot: ReplySlot, done: () => void): void {
     connection.seenZxid = request.lastZxidSeen;
     const timeoutMs = clamp(request.timeOut, this.options.sessionTimeoutMsMin, this.options.sessionTimeoutMsMax);

@@ -204,14 +204,15 @@ describe("ZooKeeper clients on every node of a three-node cluster", () => {
     assert.equal((await getData(idle, "/idle-eph")).stat.version, 0, "the session still works");
   });
 
-  test("read-your-writes across nodes: a session writes on one follower, moves to another that lags, and reads its write there", async (t) => {
+  test("read-your-writes across nodes: sessions write on one follower and move to another that lags; the reads there wait for their writes", async (t) => {
     const [a, b] = followers;
-    const session = await RawZk.connect(a.zookeeperPort, { timeoutMs: 10_000 });
-    assert.ok(session);
-    assert.equal((await session.call(OpCode.create, { path: "/ryw", data: buf("1"), acl: OPEN_ACL, flags: 0 })).err, 0);
-    assert.equal((await session.call(OpCode.create, { path: "/ryw-eph", data: null, acl: OPEN_ACL, flags: 1 })).err, 0);
+    const known = await RawZk.connect(a.zookeeperPort, { timeoutMs: 10_000 });
+    assert.ok(known, "a session node b will have applied");
+    assert.equal((await known.call(OpCode.create, { path: "/ryw", data: buf("1"), acl: OPEN_ACL, flags: 0 })).err, 0);
+    assert.equal((await known.call(OpCode.create, { path: "/ryw-eph", data: null, acl: OPEN_ACL, flags: 1 })).err, 0);
+    await waitFor("node b applied the session's writes", 10_000, () => coordOf(b)!.appliedSlot >= coordOf(a)!.appliedSlot);
 
-    // Node b stops receiving coordination messages for a moment: it falls behind.
+    // Node b stops receiving coordination messages for a moment (well under an election timeout): it falls behind.
     const transport = b.runtime.options.transport!;
     const deliver = transport.onMessage;
     const held: Array<Parameters<typeof deliver>> = [];
@@ -228,33 +229,52 @@ describe("ZooKeeper clients on every node of a three-node cluster", () => {
     };
     t.after(release);
 
-    const write = await session.call(OpCode.setData, { path: "/ryw", data: buf("2"), version: -1 });
+    const write = await known.call(OpCode.setData, { path: "/ryw", data: buf("2"), version: -1 });
     assert.equal(write.err, 0);
-    const bBehind = coordOf(b)!.appliedSlot;
-    assert.ok(BigInt(bBehind) < write.zxid >> 20n, "node b has not applied the write");
-    session.drop();
+    // A session node b has not even seen created, with a write of its own.
+    const unknown = await RawZk.connect(a.zookeeperPort, { timeoutMs: 10_000 });
+    assert.ok(unknown);
+    const unknownWrite = await unknown.call(OpCode.create, { path: "/ryw-new", data: buf("n"), acl: OPEN_ACL, flags: 0 });
+    assert.equal(unknownWrite.err, 0);
+    assert.ok(BigInt(coordOf(b)!.appliedSlot) < write.zxid >> 20n, "node b has not applied the writes");
+    known.drop();
+    unknown.drop();
 
-    // The session moves to b with lastZxidSeen = its write: b holds the handshake until it catches up.
-    let answered = false;
-    const moving = RawZk.connect(b.zookeeperPort, { sessionId: session.sessionId, passwd: session.passwd, lastZxidSeen: write.zxid, timeoutMs: 10_000 }).then((c) => {
-      answered = true;
+    // The known session moves to b with lastZxidSeen = its write: b takes it at once, but its read
+    // waits until b has applied the write. The unknown session's handshake itself waits.
+    const moved = await RawZk.connect(b.zookeeperPort, { sessionId: known.sessionId, passwd: known.passwd, lastZxidSeen: write.zxid, timeoutMs: 10_000 });
+    assert.ok(moved, "b answered the known session's handshake");
+    t.after(() => moved.drop());
+    assert.equal(moved.sessionId, known.sessionId, `same session 0x${hex(known.sessionId)}`);
+    assert.equal(moved.connectResponse.timeOut, 10_000);
+    const readXid = moved.send(OpCode.getData, { path: "/ryw", watch: false });
+    let unknownAnswered = false;
+    const movingUnknown = RawZk.connect(b.zookeeperPort, { sessionId: unknown.sessionId, passwd: unknown.passwd, lastZxidSeen: unknownWrite.zxid, timeoutMs: 10_000 }).then((c) => {
+      unknownAnswered = true;
       return c;
     });
-    await delay(250);
-    assert.equal(answered, false, "no ConnectResponse while b is behind the session");
+    await delay(200);
+    assert.equal(moved.frames.length, 0, "no read reply while b is behind the session");
+    assert.equal(unknownAnswered, false, "no ConnectResponse for a session b has not applied yet");
+    assert.ok(held.length > 0, "b really was held back");
     release();
-    const moved = await moving;
-    assert.ok(moved, "b answered once it caught up");
-    t.after(() => moved.drop());
-    assert.equal(moved.sessionId, session.sessionId, `same session 0x${hex(session.sessionId)}`);
-    const read = await moved.call(OpCode.getData, { path: "/ryw", watch: false });
-    assert.equal(read.err, 0);
-    assert.equal(Buffer.from((read.body as { data: Uint8Array }).data).toString(), "2", "the session reads its own write on b");
-    assert.ok(read.zxid >= write.zxid, "and the reply's zxid does not go back");
-    const eph = await moved.call(OpCode.exists, { path: "/ryw-eph", watch: false });
-    assert.equal((eph.body as { stat: { ephemeralOwner: bigint } }).stat.ephemeralOwner, session.sessionId, "its ephemeral moved with it");
 
-    // A client claiming a zxid no node has: a follower waits briefly, then closes without a reply.
+    const read = await moved.reply(readXid);
+    assert.ok(read);
+    assert.equal(read.header.err, 0);
+    assert.equal(Buffer.from((read.body as { data: Uint8Array }).data).toString(), "2", "the session reads its own write on b");
+    assert.ok(read.header.zxid >= write.zxid, "and the reply's zxid does not go back");
+    const eph = await moved.call(OpCode.exists, { path: "/ryw-eph", watch: false });
+    assert.equal((eph.body as { stat: { ephemeralOwner: bigint } }).stat.ephemeralOwner, known.sessionId, "its ephemeral moved with it");
+
+    const movedUnknown = await movingUnknown;
+    assert.ok(movedUnknown, "b answered once it caught up");
+    t.after(() => movedUnknown.drop());
+    assert.equal(movedUnknown.sessionId, unknown.sessionId);
+    const readNew = await movedUnknown.call(OpCode.getData, { path: "/ryw-new", watch: false });
+    assert.equal(readNew.err, 0, "the moved session sees its create on b");
+
+    // A client claiming a zxid no node has, with no session: a follower waits briefly, then closes without a reply.
     const ahead = await RawZk.connect(b.zookeeperPort, { lastZxidSeen: 1n << 60n });
     assert.equal(ahead, undefined, "closed without a ConnectResponse");
   });
