@@ -1,6 +1,8 @@
 // Goal: every node of a three-node synod cluster serves ZooKeeper clients, followers included, with
 // ZooKeeper's guarantees: writes made through a follower (forwarded to the coordination leader)
-// are answered once applied on that follower; watches fire on the follower's own apply; sync()
+// are answered once applied on that follower, in the connection's order (the event before the
+// reply that shows the change; pipelined writes never overtake the reads between them); watches
+// fire on the follower's own apply; sync()
 // makes the next read on a follower see a write acknowledged by the leader; a session kept alive
 // only by pings to a follower does not expire (the follower reports its touches to the leader),
 // while a vanished client's session expires and its ephemeral disappears on every node; a session
@@ -15,7 +17,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { startTestCluster, type SynodNode, type TestCluster } from "../../src/synod.js";
 import { ZooKeeperClient } from "../../src/zookeeper/client/index.js";
-import { OpCode } from "../../src/zookeeper/protocol/constants.js";
+import { EventType, OpCode } from "../../src/zookeeper/protocol/constants.js";
 import { fourLetterWord } from "../helpers/zookeeper-server.js";
 import { OPEN_ACL, RawZk } from "./raw-zk.js";
 
@@ -149,6 +151,44 @@ describe("ZooKeeper clients on every node of a three-node cluster", () => {
 
     assert.match(await fourLetterWord("127.0.0.1", follower.zookeeperPort, "srvr"), /Mode: follower/);
     assert.match(await fourLetterWord("127.0.0.1", leader.zookeeperPort, "srvr"), /Mode: leader/);
+  });
+
+  test("on a follower, per connection: the event before the reply that shows the change, pipelined writes never overtake reads, and a 900 KiB value travels through", async (t) => {
+    const c = await RawZk.connect(followers[1].zookeeperPort);
+    assert.ok(c);
+    t.after(() => c.drop());
+    assert.equal((await c.call(OpCode.create, { path: "/order", data: buf("0"), acl: OPEN_ACL, flags: 0 })).err, 0);
+    await c.call(OpCode.getData, { path: "/order", watch: true });
+    await c.call(OpCode.getChildren, { path: "/order", watch: true });
+    const before = c.frames.length;
+    const setXid = c.send(OpCode.setData, { path: "/order", data: buf("1"), version: -1 });
+    const createXid = c.send(OpCode.create, { path: "/order/kid", data: null, acl: OPEN_ACL, flags: 0 });
+    const readXid = c.send(OpCode.getData, { path: "/order", watch: false });
+    const childrenXid = c.send(OpCode.getChildren, { path: "/order", watch: false });
+    await c.reply(childrenXid);
+    const seen = c.frames.slice(before).map((f) => (f.kind === "notification" ? `event ${f.event.type} ${f.event.path}` : `reply ${f.header.xid}`));
+    assert.deepEqual(seen, [`event ${EventType.nodeDataChanged} /order`, `reply ${setXid}`, `event ${EventType.nodeChildrenChanged} /order`, `reply ${createXid}`, `reply ${readXid}`, `reply ${childrenXid}`]);
+
+    // write, read, write, read…: each read sees exactly the writes before it.
+    const xids: number[] = [];
+    for (let round = 1; round <= 20; round++) {
+      xids.push(c.send(OpCode.setData, { path: "/order", data: buf(`r${round}`), version: -1 }));
+      xids.push(c.send(OpCode.getData, { path: "/order", watch: false }));
+    }
+    for (let i = 0; i < xids.length; i += 2) {
+      const written = await c.reply(xids[i]);
+      const read = await c.reply(xids[i + 1]);
+      assert.equal(written?.header.err, 0);
+      assert.equal(Buffer.from((read?.body as { data: Uint8Array }).data).toString(), `r${i / 2 + 1}`, `read after write ${i / 2 + 1}`);
+      assert.ok(read!.header.zxid >= written!.header.zxid);
+    }
+    const zxids = c.frames.flatMap((f) => (f.kind === "reply" ? [f.header.zxid] : []));
+    for (let i = 1; i < zxids.length; i++) assert.ok(zxids[i] >= zxids[i - 1], "reply zxids never go back");
+
+    const big = Buffer.alloc(900 * 1024, 7);
+    assert.equal((await c.call(OpCode.create, { path: "/big", data: big, acl: OPEN_ACL, flags: 0 })).err, 0);
+    const read = await c.call(OpCode.getData, { path: "/big", watch: false });
+    assert.ok(Buffer.from((read.body as { data: Uint8Array }).data).equals(big));
   });
 
   test("sync() on a follower, then a read, sees a write the leader acknowledged to another session", async (t) => {
