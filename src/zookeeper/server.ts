@@ -85,6 +85,13 @@ const READ_CATCH_UP_WAIT_MS = 5_000;
 const READS_WAITING_MAX = 1;
 /** Callers waiting, node-wide, for this node to apply a zxid (forwarded writes, syncs, catching-up reads and handshakes). */
 const ZXID_WAITERS_MAX = 200_000;
+/**
+ * A node that has had no coordination leader for this long closes its client connections, as a
+ * ZooKeeper server that lost its quorum does: otherwise it would go on answering the pings of
+ * sessions the leader (on the other side of a partition) is expiring, and their clients would
+ * believe they still hold their ephemerals. Longer than an ordinary leader change.
+ */
+const NO_LEADER_CLOSE_MS = 1_500;
 
 export interface ZooKeeperServerOptions {
   runtime: NodeRuntime;
@@ -247,6 +254,8 @@ export class ZooKeeperServer {
   private nextSessionId: bigint;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When this node (once serving) last lost its coordination leader; undefined while it has one. */
+  private leaderLostAtMs: number | undefined;
   /** A follower's sessions touched since its last report to the leader (bounded by TOUCHED_SESSIONS_MAX). */
   private readonly touched = new Set<bigint>();
   /** Callers waiting for this node to apply a zxid (bounded by ZXID_WAITERS_MAX). */
@@ -386,6 +395,7 @@ export class ZooKeeperServer {
   private leaderDuties(): void {
     if (this.closed || this.group === undefined) return;
     const now = this.options.clock.monotonicMs();
+    this.dropClientsWithoutLeader(now);
     if (!this.group.isLeaderReady) {
       if (this.leading) this.logger.info("no longer the coordination leader: session expiry stops here");
       this.leading = false;
@@ -435,6 +445,23 @@ export class ZooKeeperServer {
       const paths = this.sm.expiredNodes(this.options.clock.wallMs(), { containerMaxPerBatch: CONTAINER_BATCH_MAX });
       if (paths.length > 0) void this.propose({ kind: "expire", paths, containerNeverUsedMsMax: 0 }, 0n, []);
     }
+  }
+
+  /** Closes every client connection once this node has had no coordination leader for NO_LEADER_CLOSE_MS. */
+  private dropClientsWithoutLeader(now: number): void {
+    if (this.serving || this.sm.sessionSecret === null) {
+      this.leaderLostAtMs = undefined;
+      return;
+    }
+    this.leaderLostAtMs ??= now;
+    if (now - this.leaderLostAtMs < NO_LEADER_CLOSE_MS) return;
+    let closed = 0;
+    for (const connection of this.connections.values()) {
+      if (connection.state === "closing") continue;
+      this.closeConnection(connection);
+      closed++;
+    }
+    if (closed > 0) this.logger.warn({ connections: closed, withoutLeaderMs: Math.round(now - this.leaderLostAtMs) }, "no coordination leader: closed the client connections (they reconnect to a node that has one)");
   }
 
   /** A command stamped with this node's wall time (ctime/mtime and TTL decisions come from it). */

@@ -318,4 +318,45 @@ describe("ZooKeeper clients on every node of a three-node cluster", () => {
     const ahead = await RawZk.connect(b.zookeeperPort, { lastZxidSeen: 1n << 60n });
     assert.equal(ahead, undefined, "closed without a ConnectResponse");
   });
+
+  test("a follower cut off from the cluster closes its clients (it cannot keep their sessions alive); the session continues on another node", async (t) => {
+    const [a, b] = followers;
+    const client = await RawZk.connect(b.zookeeperPort, { timeoutMs: 15_000 });
+    assert.ok(client);
+    t.after(() => client.drop());
+    assert.equal((await client.call(OpCode.create, { path: "/cut-eph", data: null, acl: OPEN_ACL, flags: 1 })).err, 0);
+
+    // Node b hears nothing and says nothing (its TCP connections stay up).
+    const transport = b.runtime.options.transport!;
+    const deliver = transport.onMessage;
+    const send = transport.send;
+    transport.onMessage = () => undefined;
+    transport.send = () => true;
+    let healed = false;
+    const heal = (): void => {
+      if (healed) return;
+      healed = true;
+      transport.onMessage = deliver;
+      transport.send = send;
+    };
+    t.after(heal);
+    const cutAt = Date.now();
+    await client.waitClosed(12_000);
+    t.diagnostic(`node b closed its client ${Date.now() - cutAt} ms after it was cut off`);
+    assert.equal(await RawZk.connect(b.zookeeperPort), undefined, "and refuses new ones");
+
+    // The client goes to another node within its session timeout: same session, ephemeral intact.
+    const moved = await RawZk.connect(a.zookeeperPort, { sessionId: client.sessionId, passwd: client.passwd, timeoutMs: 15_000 });
+    assert.ok(moved);
+    t.after(() => moved.drop());
+    assert.equal(moved.connectResponse.timeOut, 15_000, "the session is alive");
+    const eph = await moved.call(OpCode.exists, { path: "/cut-eph", watch: false });
+    assert.equal((eph.body as { stat: { ephemeralOwner: bigint } }).stat.ephemeralOwner, client.sessionId);
+
+    heal();
+    let back: RawZk | undefined;
+    await waitFor("node b serving again", 15_000, async () => (back = await RawZk.connect(b.zookeeperPort)) !== undefined);
+    t.after(() => back?.drop());
+    assert.equal((await back!.call(OpCode.exists, { path: "/cut-eph", watch: false })).err, 0, "b has caught up");
+  });
 });
