@@ -28,8 +28,10 @@
 // Failure policy: a proposal that fails (not leader, backpressure, leadership lost) closes the
 // connection. The client sees ConnectionLoss, reconnects with the same session and retries —
 // exactly what ZooKeeper clients do when a server goes away — and nothing is answered that is not
-// known to be true. Bad input gets ZooKeeper's error or a closed connection, logged once per
-// connection; other connections never notice.
+// known to be true. A node that has had no coordination leader for NO_LEADER_CLOSE_MS closes all
+// its connections (a ZooKeeper server that lost its quorum does the same), so the clients of a
+// cut-off node move to one that can keep their sessions alive. Bad input gets ZooKeeper's error
+// or a closed connection, logged once per connection; other connections never notice.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { hostname } from "node:os";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
