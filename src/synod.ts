@@ -164,7 +164,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     cluster.setAdvertisedKafkaPort(advertisedPort);
     await cluster.start();
     stack.defer(() => cluster.close());
-    // The coordination group has the metadata group's voters; its leader serves ZooKeeper clients.
+    // The coordination group has the metadata group's voters; each of them serves ZooKeeper clients.
     // It starts while the metadata group elects its leader (a cold start waits for both at once).
     const zookeeperStarting = startZooKeeperServer({
       runtime,
@@ -191,7 +191,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     if (metaReady.status === "rejected") throw metaReady.reason;
     if (!metaReady.value) throw new Error("the metadata group did not elect a leader in time");
     // A single node serves ZooKeeper clients as soon as it leads the coordination group; in a
-    // cluster the group's leader (wherever it is) serves them and this node need not wait.
+    // cluster a node serves them once the group has a leader, and this node need not wait.
     if (!clustered && !(await zookeeper.ready(10_000))) throw new Error("the coordination group did not become ready within 10 s");
 
     const admin: AdminServer = stack.add(

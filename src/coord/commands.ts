@@ -292,3 +292,23 @@ export function peekCommand(bytes: Uint8Array): { kind: CommandBody["kind"]; ses
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { kind, sessionId: view.getBigInt64(10) };
 }
+
+/** Where the wall time sits in an encoded command: 8 bytes after the format and kind bytes. */
+export const WALL_TIME_OFFSET = 2;
+
+/**
+ * A copy of an encoded command with its wall time replaced: the coordination leader stamps its
+ * own time on a command a follower forwarded (ctime, mtime and TTL decisions then come from one
+ * clock, as in ZooKeeper, where the leader stamps every txn). Undefined if the bytes are not a
+ * command of this format (the leader then proposes them unchanged; apply rejects them anyway).
+ */
+export function withWallTime(bytes: Uint8Array, wallTimeMs: number): Uint8Array | undefined {
+  if (peekCommand(bytes) === undefined || !(Number.isSafeInteger(wallTimeMs) && wallTimeMs >= 0)) return undefined;
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const view = new DataView(copy.buffer, copy.byteOffset, copy.byteLength);
+  view.setUint32(WALL_TIME_OFFSET, Math.floor(wallTimeMs / 0x100000000));
+  view.setUint32(WALL_TIME_OFFSET + 4, wallTimeMs >>> 0);
+  return copy;
+}
+

@@ -2,7 +2,9 @@
 // group id: forwarding a proposal to a group's leader (a follower that must write to the metadata
 // group, e.g. to register itself or to create a topic a client asked it for), and leadership
 // announcements (each node tells its peers which groups it leads, so a node that does not host a
-// partition can still tell clients where its leader is).
+// partition can still tell clients where its leader is), and touches (a follower tells a group's
+// leader which keys were active on it lately — the ZooKeeper front-end's sessions, as ZooKeeper's
+// learners report session touches with their pings).
 //
 // Frames are small JSON objects; payload bytes travel base64. Everything is bounded: pending
 // requests (backpressure: refused beyond the limit), request timeouts, announcement size.
@@ -21,6 +23,10 @@ export interface LeaderAnnouncement {
 export const SNAPSHOT_CHUNK_BYTES = 512 * 1024;
 /** The largest snapshot a follower accepts from a peer (bounds its memory while receiving). */
 export const SNAPSHOT_RECEIVE_BYTES_MAX = 1 << 30;
+/** Keys one touch frame carries at most (more are split across frames; a received frame is cut to this). */
+export const TOUCH_KEYS_PER_MESSAGE = 1024;
+/** The longest key a touch frame may carry (a decimal int64 needs 20 characters). */
+export const TOUCH_KEY_CHARS_MAX = 64;
 
 type Frame =
   | { t: "req"; id: number; op: "propose"; group: string; data: string }
@@ -28,7 +34,8 @@ type Frame =
   | { t: "snapack"; group: string; transfer: number; ok: boolean }
   | { t: "res"; id: number; ok: true; result: string }
   | { t: "res"; id: number; ok: false; error: string; leaderId?: number }
-  | { t: "leaders"; groups: Array<[string, number]> };
+  | { t: "leaders"; groups: Array<[string, number]> }
+  | { t: "touch"; group: string; keys: string[] };
 
 export type ForwardedOutcome = { ok: true; result: Uint8Array } | { ok: false; error: string; leaderId?: number };
 
@@ -40,6 +47,8 @@ export interface RpcOptions {
   onPropose(groupId: string, data: Uint8Array): Promise<ForwardedOutcome>;
   /** A peer announced the groups it leads. */
   onLeaders(from: number, groups: LeaderAnnouncement[]): void;
+  /** A peer reports keys of a group that were active on it (at most TOUCH_KEYS_PER_MESSAGE per call). */
+  onTouch?(from: number, groupId: string, keys: string[]): void;
   /** A complete snapshot image arrived from a group's leader; resolve true once installed. */
   onSnapshot(from: number, groupId: string, slot: number, meta: Uint8Array, data: Uint8Array): Promise<boolean>;
   /** Requests outstanding at most (default 10,000). */
@@ -82,6 +91,12 @@ export class PeerRpc {
       case "leaders":
         if (Array.isArray(frame.groups)) this.options.onLeaders(from, frame.groups.map(([groupId, epoch]) => ({ groupId, epoch })));
         return;
+      case "touch": {
+        if (typeof frame.group !== "string" || !Array.isArray(frame.keys)) return;
+        const keys = frame.keys.slice(0, TOUCH_KEYS_PER_MESSAGE).filter((k): k is string => typeof k === "string" && k.length <= TOUCH_KEY_CHARS_MAX);
+        if (keys.length > 0) this.options.onTouch?.(from, frame.group, keys);
+        return;
+      }
       case "snap":
         this.receiveChunk(from, frame);
         return;
@@ -191,6 +206,17 @@ export class PeerRpc {
         resolve({ ok: false, error: "unreachable" });
       }
     });
+  }
+
+  /**
+   * Reports active keys of a group to a peer (its leader), TOUCH_KEYS_PER_MESSAGE per frame. False
+   * if a frame could not be queued (the caller keeps the keys for its next report).
+   */
+  touch(to: number, groupId: string, keys: readonly string[]): boolean {
+    for (let at = 0; at < keys.length; at += TOUCH_KEYS_PER_MESSAGE) {
+      if (!this.send(to, { t: "touch", group: groupId, keys: keys.slice(at, at + TOUCH_KEYS_PER_MESSAGE) })) return false;
+    }
+    return true;
   }
 
   /** Tells every peer which groups this node leads. */

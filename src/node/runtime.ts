@@ -38,6 +38,8 @@ export interface GroupSpec<R> {
   groupId: string;
   /** How results travel back to a follower that forwarded a proposal (default: not forwardable). */
   resultCodec?: { encode(result: R): Uint8Array; decode(bytes: Uint8Array): R };
+  /** As the leader, rewrites a proposal a follower forwarded before proposing it (e.g. stamps the leader's time). */
+  prepareForwarded?(data: Uint8Array): Uint8Array;
   initialVoters: readonly number[];
   stateMachine: StateMachine<R>;
   entryIndexFields?(commands: readonly Uint8Array[]): { key?: number; timestamp: number };
@@ -83,6 +85,8 @@ export class NodeRuntime {
   private lastAnnounced = "";
   private lastAnnouncedAtMs = 0;
   private readonly opening = new Map<string, Promise<ReplicatedGroup<unknown>>>();
+  /** groupId → who hears the touches peers report for it (this node as the group's leader). */
+  private readonly touchHandlers = new Map<string, (from: number, keys: string[]) => void>();
   private ticker: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly random: SeededRandom;
@@ -98,6 +102,7 @@ export class NodeRuntime {
         logger: options.logger,
         onPropose: (groupId, data) => this.serveForwarded(groupId, data),
         onLeaders: (from, groups) => this.onAnnouncement(from, groups),
+        onTouch: (from, groupId, keys) => this.touchHandlers.get(groupId)?.(from, keys),
         onSnapshot: async (_from, groupId, slot, meta, data) => (await this.groups.get(groupId)?.offerSnapshot(slot, meta, data)) ?? false,
       });
       transport.onPeerDiscovered = (peer) => this.peers.add(peer);
@@ -179,21 +184,27 @@ export class NodeRuntime {
   /** Serves a proposal a peer forwarded to us as the group's leader. */
   private async serveForwarded(groupId: string, data: Uint8Array): Promise<{ ok: true; result: Uint8Array } | { ok: false; error: string; leaderId?: number }> {
     const group = this.groups.get(groupId);
-    const codec = this.specs.get(groupId)?.resultCodec;
+    const spec = this.specs.get(groupId);
+    const codec = spec?.resultCodec;
     if (!group || !codec) return { ok: false, error: "unknownGroup" };
-    const outcome = await group.propose(data);
+    const outcome = await group.propose(spec?.prepareForwarded ? spec.prepareForwarded(data) : data);
     if (!outcome.ok) return { ok: false, error: outcome.reason, leaderId: outcome.leaderId };
+    // The forwarder usually waits to apply the entry itself: tell the followers the commit now.
+    group.announceCommit();
     return { ok: true, result: codec.encode(outcome.result) };
   }
 
   /**
    * Proposes on the group's leader wherever it is: locally when this node leads, otherwise
-   * forwarded over the transport. Retries (bounded) across leader changes.
+   * forwarded over the transport. Retries (bounded) across leader changes — unless `once`: then a
+   * single attempt, for callers whose proposals must never apply twice or out of their order (a
+   * ZooKeeper client's writes: a failure closes its connection and the client decides).
    */
-  async proposeToLeader<R>(groupId: string, data: Uint8Array, options: { timeoutMs?: number } = {}): Promise<ForwardOutcome<R>> {
+  async proposeToLeader<R>(groupId: string, data: Uint8Array, options: { timeoutMs?: number; once?: boolean } = {}): Promise<ForwardOutcome<R>> {
     const deadline = this.options.clock.monotonicMs() + (options.timeoutMs ?? 10_000);
     let lastReason = "noLeader";
     for (let attempt = 0; this.options.clock.monotonicMs() < deadline && !this.closed; attempt++) {
+      if (options.once && attempt > 0) break;
       const group = this.groups.get(groupId) as ReplicatedGroup<R> | undefined;
       if (group?.role === "leader" && group.isLeaderReady) {
         const outcome: ProposeOutcome<R> = await group.propose(data);
@@ -212,6 +223,23 @@ export class NodeRuntime {
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * 2 ** attempt)));
     }
     return { ok: false, reason: lastReason };
+  }
+
+  /**
+   * Reports keys of a group that were active here (e.g. ZooKeeper sessions that pinged) to the
+   * group's leader over the peer channel, in frames of at most TOUCH_KEYS_PER_MESSAGE keys. False
+   * when no leader is known or the frames could not be queued: the caller keeps them for later.
+   */
+  sendTouches(groupId: string, keys: readonly string[]): boolean {
+    const leader = this.leaderOf(groupId);
+    if (!leader || leader.leaderId === this.options.nodeId || !this.rpc) return false;
+    return this.rpc.touch(leader.leaderId, groupId, keys);
+  }
+
+  /** Hears the touches peers report for a group (one handler per group; undefined removes it). */
+  onTouches(groupId: string, handler: ((from: number, keys: string[]) => void) | undefined): void {
+    if (handler) this.touchHandlers.set(groupId, handler);
+    else this.touchHandlers.delete(groupId);
   }
 
   get nodeId(): number {

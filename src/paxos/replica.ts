@@ -372,6 +372,17 @@ export class Replica {
     return { kind: "ok", slot: this.log.lastSlot + 1, index: leader.batch.count - 1 };
   }
 
+  /**
+   * As the leader: tells the followers the commit slot now (a heartbeat round) rather than with the
+   * next Accept or heartbeat tick. For a follower waiting to apply an entry it forwarded (its
+   * client's reply waits for that), which would otherwise learn the commit up to a heartbeat
+   * interval later. A no-op unless leading.
+   */
+  announceCommit(): void {
+    if (this.leader === undefined) return;
+    this.sendHeartbeats();
+  }
+
   readIndex(requestId: number): ReadIndexResult {
     const leader = this.leader;
     if (leader === undefined) return { kind: "notLeader", leaderHint: this.leaderId };

@@ -1,7 +1,16 @@
 // The ZooKeeper front-end: a listener speaking the ZooKeeper client protocol, backed by the
-// coordination group ("coord") on the node runtime. Writes are proposed to the group and answered
-// once applied; reads are served from the local state machine; watches live on this server,
-// per connection; session expiry is decided by the group's leader.
+// coordination group ("coord") on the node runtime. Every node of the group serves clients, the
+// leader and followers alike (as every ZooKeeper server does). Writes are proposed to the group —
+// a follower forwards them to the leader — and answered once applied on THIS node; reads are
+// served from the local state machine; watches live on this server, per connection; session
+// expiry is decided by the group's leader, which followers keep informed of their sessions' pings.
+//
+// Followers (sequential consistency, ZooKeeper's guarantee): a follower may trail the leader, so
+// a connection remembers the highest zxid its session has been told (replies, and lastZxidSeen
+// when it connects) and a read waits until this node has applied at least that — a session's
+// reads never go back in time, even after it moved here from another node. sync() is a round trip
+// through the leader: a no-op `sync` command this node then waits to apply, so the next read sees
+// everything committed before the sync.
 //
 // Ordering, the part everything else rests on:
 //   - Per connection, requests START in arrival order and replies leave in arrival order (the
@@ -19,13 +28,15 @@
 // Failure policy: a proposal that fails (not leader, backpressure, leadership lost) closes the
 // connection. The client sees ConnectionLoss, reconnects with the same session and retries —
 // exactly what ZooKeeper clients do when a server goes away — and nothing is answered that is not
-// known to be true. Bad input gets ZooKeeper's error or a closed connection, logged once per
-// connection; other connections never notice.
+// known to be true. A node that has had no coordination leader for NO_LEADER_CLOSE_MS closes all
+// its connections (a ZooKeeper server that lost its quorum does the same), so the clients of a
+// cut-off node move to one that can keep their sessions alive. Bad input gets ZooKeeper's error
+// or a closed connection, logged once per connection; other connections never notice.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { hostname } from "node:os";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { aclPermits } from "../coord/acl.js";
-import { encodeCommand, peekCommand, type CommandBody } from "../coord/commands.js";
+import { WALL_TIME_OFFSET, encodeCommand, peekCommand, withWallTime, type CommandBody } from "../coord/commands.js";
 import { CoordStateMachine, type CoordApplyResult, type MultiReadOp as CoordMultiReadOp } from "../coord/state-machine.js";
 import { Perm, type Acl, type Identity } from "../coord/types.js";
 import { WatchManager, type Notification } from "../coord/watches.js";
@@ -64,6 +75,25 @@ const INFLIGHT_REQUESTS_MAX = 1000;
 const CONNECTIONS_MAX = 10_000;
 /** Session passwords are 16 bytes, as ZooKeeper's. */
 const PASSWORD_BYTES = 16;
+/** Sessions a follower remembers as touched between two reports to the leader (it touches only its own connections' sessions). */
+const TOUCHED_SESSIONS_MAX = CONNECTIONS_MAX;
+/** A follower waits this long to apply a command the leader reported applied (a forwarded write or sync) before closing the connection. */
+const APPLY_WAIT_MS = 10_000;
+/** A follower waits this long, at most, to catch up with a connecting client's lastZxidSeen (else: closed without a reply, as ZooKeeper refuses). */
+const CATCH_UP_WAIT_MS = 2_000;
+/** A read waits this long, at most, for this node to reach the session's zxid (then the connection closes: the client goes elsewhere). */
+const READ_CATCH_UP_WAIT_MS = 5_000;
+/** Reads of one connection waiting for this node to catch up (reads run in order, so one at a time). */
+const READS_WAITING_MAX = 1;
+/** Callers waiting, node-wide, for this node to apply a zxid (forwarded writes, syncs, catching-up reads and handshakes). */
+const ZXID_WAITERS_MAX = 200_000;
+/**
+ * A node that has had no coordination leader for this long closes its client connections, as a
+ * ZooKeeper server that lost its quorum does: otherwise it would go on answering the pings of
+ * sessions the leader (on the other side of a partition) is expiring, and their clients would
+ * believe they still hold their ephemerals. Longer than an ordinary leader change.
+ */
+const NO_LEADER_CLOSE_MS = 1_500;
 
 export interface ZooKeeperServerOptions {
   runtime: NodeRuntime;
@@ -123,6 +153,10 @@ interface Connection {
   identities: Identity[];
   /** Another connection resumed this session: every request now gets SessionMoved. */
   stale: boolean;
+  /** The highest zxid this session was told (lastZxidSeen, replies): a read waits until this node applied it. */
+  seenZxid: bigint;
+  /** Reads waiting for this node to reach seenZxid (at most READS_WAITING_MAX). */
+  readsWaiting: number;
   /** Requests not yet executed, in arrival order (bounded by the framed server's inflight limit). */
   readonly tasks: Task[];
   advancing: boolean;
@@ -146,6 +180,38 @@ function clamp(value: number, min: number, max: number): number {
 function ipOf(address: string): string {
   return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
+
+/**
+ * The result of a coordination command as it travels back to a follower that forwarded it: only
+ * its zxid and error code. The follower answers its client from its own apply of the command
+ * (full result, watch events), which it waits for; this only tells it which zxid to wait for.
+ */
+const forwardedResultCodec = {
+  encode(result: CoordApplyResult): Uint8Array {
+    const bytes = Buffer.allocUnsafe(12);
+    bytes.writeBigInt64BE(result.zxid, 0);
+    bytes.writeInt32BE(result.err, 8);
+    return bytes;
+  },
+  decode(bytes: Uint8Array): CoordApplyResult {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.length !== 12) throw new Error(`forwarded coordination result of ${view.length} bytes, expected 12`);
+    return { zxid: view.readBigInt64BE(0), err: view.readInt32BE(8), events: [] };
+  },
+};
+
+/**
+ * Whether an applied command is a pending one: the same bytes but for the wall time, which the
+ * leader re-stamps on a command a follower forwarded.
+ */
+function sameCommandButTime(pending: Buffer, applied: Uint8Array): boolean {
+  if (pending.length !== applied.length || pending.length < WALL_TIME_OFFSET + 8) return false;
+  const other = Buffer.from(applied.buffer, applied.byteOffset, applied.byteLength);
+  return pending.subarray(0, WALL_TIME_OFFSET).equals(other.subarray(0, WALL_TIME_OFFSET)) && pending.subarray(WALL_TIME_OFFSET + 8).equals(other.subarray(WALL_TIME_OFFSET + 8));
+}
+
+/** A command submitted to the group: applied on this node (full result when proposed here as leader). */
+type Submitted = { ok: true; result: CoordApplyResult; local: boolean } | { ok: false; reason: string };
 
 /** The coordination state machine, wrapped so every applied command is seen in apply order. */
 class ObservedStateMachine implements StateMachine<CoordApplyResult> {
@@ -190,6 +256,12 @@ export class ZooKeeperServer {
   private nextSessionId: bigint;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When this node (once serving) last lost its coordination leader; undefined while it has one. */
+  private leaderLostAtMs: number | undefined;
+  /** A follower's sessions touched since its last report to the leader (bounded by TOUCHED_SESSIONS_MAX). */
+  private readonly touched = new Set<bigint>();
+  /** Callers waiting for this node to apply a zxid (bounded by ZXID_WAITERS_MAX). */
+  private readonly zxidWaiters = new Set<{ zxid: bigint; resolve(applied: boolean): void; timer: NodeJS.Timeout }>();
   private readonly stats = { received: 0, sent: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0, latencyCount: 0 };
   private readonly metrics: {
     requests: Counter<"op">;
@@ -250,9 +322,18 @@ export class ZooKeeperServer {
     return this.group;
   }
 
-  /** Serving: this node leads the coordination group and the session secret is set. */
+  /**
+   * Serving: the session secret is applied here and the coordination group has a leader — this
+   * node (ready to lead) or one this node can reach to forward writes to.
+   */
   get serving(): boolean {
-    return !this.closed && this.group !== undefined && this.group.isLeaderReady && this.sm.sessionSecret !== null;
+    if (this.closed || this.group === undefined || this.sm.sessionSecret === null) return false;
+    return this.group.isLeaderReady || this.options.runtime.leaderOf(COORD_GROUP_ID) !== undefined;
+  }
+
+  /** This node leads the coordination group (ready): proposals go straight to its replica. */
+  private get isLeader(): boolean {
+    return this.group.isLeaderReady;
   }
 
   async start(): Promise<void> {
@@ -262,7 +343,14 @@ export class ZooKeeperServer {
       stateMachine: new ObservedStateMachine(this.sm, (command, result) => this.onApplied(command, result)),
       snapshotEveryBytes: 16 * 2 ** 20,
       compactBehindSnapshots: true,
+      resultCodec: forwardedResultCodec,
+      // As the leader, commands forwarded by followers get this node's time, as ZooKeeper's leader
+      // stamps every txn: ctime, mtime and TTL decisions come from one clock.
+      prepareForwarded: (data) => withWallTime(data, Math.floor(this.options.clock.wallMs())) ?? data,
     });
+    this.group.onApplied(() => this.releaseZxidWaiters());
+    // As the leader, followers' reports of their sessions' pings keep those sessions alive here.
+    this.options.runtime.onTouches(COORD_GROUP_ID, (_from, keys) => this.onTouchReport(keys));
     this.listener = await startFramedServer({
       name: "zookeeper",
       host: this.options.host,
@@ -295,6 +383,12 @@ export class ZooKeeperServer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.options.runtime.onTouches(COORD_GROUP_ID, undefined);
+    for (const waiter of this.zxidWaiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.zxidWaiters.clear();
     await this.listener?.close();
   }
 
@@ -303,13 +397,16 @@ export class ZooKeeperServer {
   private leaderDuties(): void {
     if (this.closed || this.group === undefined) return;
     const now = this.options.clock.monotonicMs();
+    this.dropClientsWithoutLeader(now);
     if (!this.group.isLeaderReady) {
       if (this.leading) this.logger.info("no longer the coordination leader: session expiry stops here");
       this.leading = false;
       this.tracker = undefined;
       this.secretProposed = false;
+      this.reportTouches();
       return;
     }
+    this.touched.clear();
     if (!this.leading || this.tracker === undefined) {
       // A new leader cannot know when clients last spoke to other nodes: every live session gets a
       // fresh full timeout from now.
@@ -352,18 +449,116 @@ export class ZooKeeperServer {
     }
   }
 
+  /** Closes every client connection once this node has had no coordination leader for NO_LEADER_CLOSE_MS. */
+  private dropClientsWithoutLeader(now: number): void {
+    if (this.serving || this.sm.sessionSecret === null) {
+      this.leaderLostAtMs = undefined;
+      return;
+    }
+    this.leaderLostAtMs ??= now;
+    if (now - this.leaderLostAtMs < NO_LEADER_CLOSE_MS) return;
+    let closed = 0;
+    for (const connection of this.connections.values()) {
+      if (connection.state === "closing") continue;
+      this.closeConnection(connection);
+      closed++;
+    }
+    if (closed > 0) this.logger.warn({ connections: closed, withoutLeaderMs: Math.round(now - this.leaderLostAtMs) }, "no coordination leader: closed the client connections (they reconnect to a node that has one)");
+  }
+
   /** A command stamped with this node's wall time (ctime/mtime and TTL decisions come from it). */
   private encode(body: CommandBody, sessionId: bigint, identities: readonly Identity[]): Buffer {
     return encodeCommand({ wallTimeMs: Math.floor(this.options.clock.wallMs()), sessionId, identities: identities as Identity[], body }, (size) => Buffer.allocUnsafe(size)) as Buffer;
   }
 
-  /** Proposes a command; undefined when it was not applied (refused, or this node cannot know the outcome). */
+  /**
+   * Proposes a command through the group's leader and resolves once it is applied HERE;
+   * undefined when it was not applied (refused, or this node cannot know the outcome). On a
+   * follower the result carries only the zxid and error code (see forwardedResultCodec).
+   */
   private async propose(body: CommandBody, sessionId: bigint, identities: readonly Identity[]): Promise<CoordApplyResult | undefined> {
-    const bytes = this.encode(body, sessionId, identities);
-    const outcome = await this.group.propose(bytes);
+    const outcome = await this.submit(this.encode(body, sessionId, identities));
     if (outcome.ok) return outcome.result;
     this.logger.debug({ reason: outcome.reason, kind: body.kind }, "coordination proposal not applied");
     return undefined;
+  }
+
+  /**
+   * The one way commands reach the group. As the leader: proposed to the local replica (resolves
+   * after the local apply, with the full result). As a follower: forwarded to the leader ONCE (a
+   * retry could apply a client's write twice, or after a later one of its writes), then this node
+   * waits until it has applied the command's zxid itself, so the session's next read here sees it.
+   */
+  private async submit(bytes: Buffer): Promise<Submitted> {
+    if (this.isLeader || this.group.role === "leader") {
+      const outcome = await this.group.propose(bytes);
+      return outcome.ok ? { ok: true, result: outcome.result, local: true } : { ok: false, reason: outcome.reason };
+    }
+    const forwarded = await this.options.runtime.proposeToLeader<CoordApplyResult>(COORD_GROUP_ID, bytes, { once: true });
+    if (!forwarded.ok) return { ok: false, reason: forwarded.reason };
+    if (!(await this.appliedThrough(forwarded.result.zxid, APPLY_WAIT_MS))) return { ok: false, reason: "notAppliedHere" };
+    return { ok: true, result: forwarded.result, local: false };
+  }
+
+  /** Resolves true once this node has applied `zxid` (at once if it has), false after `timeoutMs` or on close. */
+  private appliedThrough(zxid: bigint, timeoutMs: number): Promise<boolean> {
+    if (this.sm.lastZxid >= zxid) return Promise.resolve(true);
+    if (this.closed || this.zxidWaiters.size >= ZXID_WAITERS_MAX) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = {
+        zxid,
+        resolve,
+        timer: setTimeout(() => {
+          this.zxidWaiters.delete(waiter);
+          resolve(false);
+        }, timeoutMs),
+      };
+      this.zxidWaiters.add(waiter);
+    });
+  }
+
+  /** After each batch of applied entries (or an installed snapshot): wakes whoever waited for them. */
+  private releaseZxidWaiters(): void {
+    if (this.zxidWaiters.size === 0) return;
+    const applied = this.sm.lastZxid;
+    for (const waiter of this.zxidWaiters) {
+      if (waiter.zxid > applied) continue;
+      this.zxidWaiters.delete(waiter);
+      clearTimeout(waiter.timer);
+      waiter.resolve(true);
+    }
+  }
+
+  // ---- session liveness: touches go to the leader's tracker
+
+  /** A sign of life from a session on this node: the tracker's, or reported to the leader by the next reportTouches. */
+  private touch(sessionId: bigint): void {
+    if (this.tracker !== undefined) {
+      this.tracker.touch(sessionId, this.options.clock.monotonicMs());
+      return;
+    }
+    if (this.touched.size < TOUCHED_SESSIONS_MAX || this.touched.has(sessionId)) this.touched.add(sessionId);
+  }
+
+  /** A follower's periodic report (every SESSION_CHECK_MS) of its touched sessions to the coordination leader. */
+  private reportTouches(): void {
+    if (this.touched.size === 0) return;
+    const keys = [...this.touched].map((id) => id.toString());
+    // Without a reachable leader the touches are kept for the next report (a new leader gives
+    // every live session a fresh timeout anyway).
+    if (this.options.runtime.sendTouches(COORD_GROUP_ID, keys)) this.touched.clear();
+  }
+
+  /** As the leader: a follower's report of the sessions its connections touched. */
+  private onTouchReport(keys: readonly string[]): void {
+    const tracker = this.tracker;
+    if (tracker === undefined) return;
+    const now = this.options.clock.monotonicMs();
+    for (const key of keys) {
+      if (!/^-?[0-9]{1,20}$/.test(key)) continue;
+      const id = BigInt(key);
+      if (id === BigInt.asIntN(64, id)) tracker.touch(id, now);
+    }
   }
 
   // ---- apply observer: watch delivery and session bookkeeping, in apply order
@@ -434,6 +629,8 @@ export class ZooKeeperServer {
       timeoutMs: 0,
       identities: [{ scheme: "ip", id: ipOf(framed.remoteAddress) }],
       stale: false,
+      seenZxid: 0n,
+      readsWaiting: 0,
       tasks: [],
       advancing: false,
       advanceAgain: false,
@@ -498,15 +695,20 @@ export class ZooKeeperServer {
         this.observeLatency(connection, request.opCode, startedMs);
         this.executed(connection, task);
       };
-      try {
-        this.serve(connection, request, slot, finish, task);
-      } catch (error) {
-        this.logger.error({ err: error, op: opName(request.opCode) }, "ZooKeeper request handler failed; closing the connection");
-        slot.resolve(null);
-        this.closeConnection(connection);
-        finish();
-      }
+      this.serveGuarded(connection, request, slot, finish, task);
     });
+  }
+
+  /** serve(), with a handler failure closing only this connection. */
+  private serveGuarded(connection: Connection, request: DecodedRequest, slot: ReplySlot, finish: () => void, task: Task): void {
+    try {
+      this.serve(connection, request, slot, finish, task);
+    } catch (error) {
+      this.logger.error({ err: error, op: opName(request.opCode) }, "ZooKeeper request handler failed; closing the connection");
+      slot.resolve(null);
+      this.closeConnection(connection);
+      finish();
+    }
   }
 
   private kindOf(op: ClientOpCode): TaskKind {
@@ -657,16 +859,43 @@ export class ZooKeeperServer {
       return;
     }
     if (request.lastZxidSeen > this.sm.lastZxid) {
-      // The client has seen a newer state than ours: it must go to a server at least as current.
-      this.logger.info(
-        { remote: connection.framed.remoteAddress, clientZxid: `0x${request.lastZxidSeen.toString(16)}`, ourZxid: `0x${this.sm.lastZxid.toString(16)}` },
-        "client has seen a newer zxid than this server; closing without a reply",
-      );
-      slot.resolve(null);
-      this.closeConnection(connection);
-      done();
+      // The client has seen a newer state than ours. The leader has applied everything committed,
+      // so such a client is confused. A follower may just trail the leader (the client moved here
+      // from a node further ahead): a session it knows is taken at once, its reads wait until this
+      // node has caught up (serve); any other one waits here, briefly — it may be a session this
+      // node has not applied yet. Otherwise the client must go to a server at least as current.
+      const refuse = (): void => {
+        this.logger.info(
+          { remote: connection.framed.remoteAddress, clientZxid: `0x${request.lastZxidSeen.toString(16)}`, ourZxid: `0x${this.sm.lastZxid.toString(16)}` },
+          "client has seen a newer zxid than this server; closing without a reply",
+        );
+        slot.resolve(null);
+        this.closeConnection(connection);
+        done();
+      };
+      if (this.isLeader) {
+        refuse();
+        return;
+      }
+      if (request.sessionId !== 0n && this.sm.hasSession(request.sessionId)) {
+        this.handshakeCurrent(connection, request, slot, done);
+        return;
+      }
+      void this.appliedThrough(request.lastZxidSeen, CATCH_UP_WAIT_MS).then((caughtUp) => {
+        if (connection.state === "closing") {
+          slot.resolve(null);
+          done();
+        } else if (!caughtUp || !this.serving) refuse();
+        else this.handshakeCurrent(connection, request, slot, done);
+      });
       return;
     }
+    this.handshakeCurrent(connection, request, slot, done);
+  }
+
+  /** The handshake once this node knows the session, or a new one is to be created (reads wait for lastZxidSeen in serve). */
+  private handshakeCurrent(connection: Connection, request: ConnectRequest, slot: ReplySlot, done: () => void): void {
+    connection.seenZxid = request.lastZxidSeen;
     const timeoutMs = clamp(request.timeOut, this.options.sessionTimeoutMsMin, this.options.sessionTimeoutMsMax);
     if (request.sessionId === 0n) {
       const sessionId = this.allocateSessionId();
@@ -695,7 +924,7 @@ export class ZooKeeperServer {
       done();
       return;
     }
-    this.tracker?.touch(sessionId, this.options.clock.monotonicMs());
+    this.touch(sessionId);
     this.establish(connection, sessionId, liveTimeoutMs);
     this.sendConnectResponse(connection, slot, request, liveTimeoutMs, sessionId, expected);
     done();
@@ -741,6 +970,7 @@ export class ZooKeeperServer {
     slot.resolve(this.writer.toBytes());
     connection.sent++;
     connection.lastZxid = zxid;
+    if (zxid > connection.seenZxid) connection.seenZxid = zxid;
     this.stats.sent++;
   }
 
@@ -756,7 +986,13 @@ export class ZooKeeperServer {
       done();
       return;
     }
-    this.tracker?.touch(connection.sessionId, this.options.clock.monotonicMs());
+    this.touch(connection.sessionId);
+    if (this.sm.lastZxid < connection.seenZxid && !this.isWrite(request.opCode) && request.opCode !== OpCode.ping && request.opCode !== OpCode.closeSession) {
+      // This node is behind what the session has already seen (it moved here from a node further
+      // ahead): the read waits until this node catches up, so it never goes back in time.
+      this.awaitCatchUp(connection, request, slot, done, task);
+      return;
+    }
     const ids = connection.identities;
     switch (request.opCode) {
       case OpCode.ping:
@@ -796,7 +1032,10 @@ export class ZooKeeperServer {
       }
       case OpCode.sync: {
         const path = request.body.path;
-        void this.group.readBarrier().then((ok) => {
+        // The leader: a read barrier (read index). A follower: a no-op through the leader's log,
+        // which this node then applies — everything committed before the sync is applied here.
+        const barrier = this.isLeader ? this.group.readBarrier() : this.submit(this.encode({ kind: "sync" }, connection.sessionId, ids)).then((outcome) => outcome.ok);
+        void barrier.then((ok) => {
           if (!ok) {
             slot.resolve(null);
             this.closeConnection(connection);
@@ -824,6 +1063,28 @@ export class ZooKeeperServer {
     }
   }
 
+  /** Runs a read once this node has applied the session's seenZxid; closes the connection if it does not catch up in time. */
+  private awaitCatchUp(connection: Connection, request: DecodedRequest, slot: ReplySlot, done: () => void, task: Task): void {
+    if (connection.readsWaiting >= READS_WAITING_MAX) {
+      slot.resolve(null);
+      this.closeConnection(connection);
+      done();
+      return;
+    }
+    connection.readsWaiting++;
+    void this.appliedThrough(connection.seenZxid, READ_CATCH_UP_WAIT_MS).then((caughtUp) => {
+      connection.readsWaiting--;
+      if (caughtUp) {
+        this.serveGuarded(connection, request, slot, done, task);
+        return;
+      }
+      this.logger.info({ seenZxid: `0x${connection.seenZxid.toString(16)}`, ourZxid: `0x${this.sm.lastZxid.toString(16)}` }, "this node did not catch up with the session's zxid in time; closing the connection");
+      slot.resolve(null);
+      this.closeConnection(connection);
+      done();
+    });
+  }
+
   /**
    * Proposes a client write. Its reply is normally sent from inside apply (onApplied matches the
    * applied bytes to this pending write), so the reads queued behind it run before the next
@@ -845,15 +1106,17 @@ export class ZooKeeperServer {
     let queue = this.pendingWrites.get(connection.sessionId);
     if (!queue) this.pendingWrites.set(connection.sessionId, (queue = []));
     queue.push(pending);
-    void this.group.propose(bytes).then((outcome) => {
+    void this.submit(bytes).then((outcome) => {
       if (pending.handled) return;
       pending.handled = true;
       this.forgetPending(pending);
-      if (outcome.ok) {
+      if (outcome.ok && outcome.local) {
         pending.answer(outcome.result);
       } else {
-        // Not applied, or not known to be: the client must see ConnectionLoss, never a guess.
-        this.logger.debug({ reason: outcome.reason }, "write not applied; closing the connection");
+        // Not applied, or not known to be: the client must see ConnectionLoss, never a guess. (A
+        // follower that applied the zxid without seeing the command — it installed a snapshot
+        // past it — has no result to give either.)
+        this.logger.debug({ reason: outcome.ok ? "appliedUnseen" : outcome.reason }, "write not applied; closing the connection");
         slot.resolve(null);
         this.closeConnection(connection);
         done();
@@ -875,7 +1138,7 @@ export class ZooKeeperServer {
     if (!queue) return undefined;
     for (let i = 0; i < queue.length; i++) {
       const pending = queue[i];
-      if (pending.bytes.length === command.length && pending.bytes.equals(command)) {
+      if (sameCommandButTime(pending.bytes, command)) {
         queue.splice(i, 1);
         if (queue.length === 0) this.pendingWrites.delete(sessionId);
         return pending;

@@ -1,12 +1,13 @@
 // Goal: the command codec is lossless, compact and safe on any input: every command round-trips,
 // and random or mutated bytes either decode or fail with CoordDecodeError — and applying them
-// never throws and leaves every replica in the same state. Method: fast-check commands (fixed
-// seed) for the round trip; seeded mutations of valid encodings for the decoder and for apply().
+// never throws and leaves every replica in the same state; the leader's re-stamping of the wall
+// time changes nothing else. Method: fast-check commands (fixed seed) for the round trip and the
+// re-stamping; seeded mutations of valid encodings for the decoder and for apply().
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CoordDecodeError } from "../../src/coord/binary.js";
-import { COMMAND_LIMITS, CoordOp, decodeCommand, encodeCommand, type Command } from "../../src/coord/commands.js";
+import { COMMAND_LIMITS, CoordOp, decodeCommand, encodeCommand, withWallTime, type Command } from "../../src/coord/commands.js";
 import { CoordStateMachine } from "../../src/coord/state-machine.js";
 import { SeededRandom } from "../../src/util/random.js";
 import { commandBody, positioned, stepsArbitrary } from "./generators.js";
@@ -37,6 +38,22 @@ test("every command round-trips through the codec", () => {
     }),
     { seed: SEED, numRuns: 2000 },
   );
+});
+
+test("withWallTime re-stamps only the wall time (the leader's time on a forwarded command), in a copy", () => {
+  fc.assert(
+    fc.property(anyCommand, fc.maxSafeNat(), (command, wallTimeMs) => {
+      const bytes = encodeCommand(command);
+      const before = Uint8Array.from(bytes);
+      const stamped = withWallTime(bytes, wallTimeMs);
+      assert.ok(stamped);
+      assert.deepEqual(plain(decodeCommand(stamped)), plain({ ...command, wallTimeMs }));
+      assert.deepEqual(bytes, before, "the original is untouched");
+    }),
+    { seed: SEED, numRuns: 500 },
+  );
+  assert.equal(withWallTime(new Uint8Array([0xff, 1, 2, 3]), 1), undefined, "not a command: left to the caller");
+  assert.equal(withWallTime(encodeCommand({ wallTimeMs: 1, sessionId: 0n, identities: [], body: { kind: "sync" } }), -1), undefined);
 });
 
 test("the encoding is compact: a typical create costs little beyond its path, data and ACL", () => {

@@ -183,7 +183,7 @@ export interface ZooKeeperEnsemble {
   close(): Promise<void>;
 }
 
-/** A synod cluster of `size` nodes (startTestCluster); only the coordination group's leader serves clients. */
+/** A synod cluster of `size` nodes (startTestCluster); every node serves clients (followers forward writes to the leader). */
 export async function startSynodEnsemble(size: number): Promise<ZooKeeperEnsemble> {
   const cluster = await startTestCluster({ nodes: size, node: SYNOD_ZOOKEEPER_SETTINGS });
   return {

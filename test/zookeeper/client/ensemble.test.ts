@@ -1,8 +1,9 @@
 // Goal: against a real three-server ensemble — Apache ZooKeeper 3.8 (QuorumPeerMain ×3) and a
 // three-node synod cluster (startTestCluster) — the client moves its session to another server
 // when the one it is on stops: same session id, its ephemeral node intact, its watches replayed
-// there, and it keeps working while a quorum remains. On synod only the coordination group's
-// leader serves clients, so this is also a leader failover under a live session.
+// there, and it keeps working while a quorum remains. On synod every node serves clients, so the
+// stopped server is a follower or the coordination leader (then also a leader failover under a
+// live session).
 // Method: real servers on loopback; the test stops whichever server the client is connected to.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
