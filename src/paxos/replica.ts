@@ -137,6 +137,7 @@ export const MARK_NAMES = [
   "removedLeaderStepDown",
   "recoveringExit",
   "transfer",
+  "announceCommit",
 ] as const;
 export type MarkName = (typeof MARK_NAMES)[number];
 
@@ -380,6 +381,7 @@ export class Replica {
    */
   announceCommit(): void {
     if (this.leader === undefined) return;
+    this.marks.announceCommit++;
     this.sendHeartbeats();
   }
 

@@ -56,6 +56,7 @@ function quietProfile(seed: number): FaultProfile {
     crashAfterCommitRate: 0,
     membershipChanges: false,
     transfers: false,
+    announceCommits: false,
     fsyncLatencyMs: 1,
   };
 }

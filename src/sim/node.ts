@@ -292,6 +292,15 @@ export class SimNode {
     const waiters = this.writeWaiters.get(key);
     if (waiters === undefined) return;
     this.writeWaiters.delete(key);
+    // As the runtime after serving a forwarded proposal: tell the followers the commit at once
+    // (on the next turn, outside this Ready's processing).
+    if (this.env.profile.announceCommits) {
+      this.env.queue.after(0, () => {
+        if (this.replica === undefined) return;
+        this.guard(() => this.replica!.announceCommit());
+        this.processReady();
+      });
+    }
     for (const w of waiters) {
       if (a.outcome.kind === "expired") this.respond(w.replyTo, { reqId: w.reqId, status: "retry" });
       else this.respond(w.replyTo, { reqId: w.reqId, status: "ok", result: decodeKvResult(a.outcome.result) });

@@ -34,6 +34,8 @@ export interface FaultProfile {
   membershipChanges: boolean;
   /** Operator-driven leadership transfers among the fault actions. */
   transfers: boolean;
+  /** The leader announces its commit right after each client write (Replica.announceCommit, as the runtime does after serving a forwarded proposal). */
+  announceCommits: boolean;
   snapshotEverySlots: number;
   trailingSlots: number;
   messageBytesMax: number;
@@ -93,6 +95,7 @@ export function drawProfile(random: SeededRandom): FaultProfile {
     crashDuringPersistRate: random.chance(0.5) ? 0 : random.float() * 0.01,
     crashAfterCommitRate: random.chance(0.5) ? 0 : random.float() * 0.05,
     safetyPhaseMs: random.range(2000, 5000),
+    announceCommits: random.chance(0.5),
   };
 }
 
@@ -117,6 +120,7 @@ export function formatProfile(p: FaultProfile): string {
     `reads=${p.readModes.join("/")}`,
     `membership=${p.membershipChanges}`,
     `transfers=${p.transfers}`,
+    `announce=${p.announceCommits}`,
     `snapshotEvery=${p.snapshotEverySlots}+${p.trailingSlots}`,
     `msgMax=${p.messageBytesMax}`,
     `batchMax=${p.batchBytesMax}`,

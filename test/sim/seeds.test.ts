@@ -34,6 +34,7 @@ const REQUIRED_MARKS = [
   "removedLeaderStepDown",
   "recoveringExit",
   "transfer",
+  "announceCommit",
 ];
 
 test(`simulator: ${SEEDS} seeds with faults, zero violations`, () => {
