@@ -59,6 +59,10 @@ const SYNC_ROUNDS_MAX = 2;
 /** Reads of at most this many entries start with a READ_PROBE_BYTES window, not the full budget. */
 const READ_PROBE_ENTRIES_MAX = 64;
 const READ_PROBE_BYTES = 64 * 1024;
+/** Bytes of large write chunks kept for reuse, shared by every log of the process (see takeLargeChunk). */
+const LARGE_CHUNK_POOL_BYTES_MAX = 64 * MiB;
+const largeChunkPool: Buffer[] = [];
+let largeChunkPoolBytes = 0;
 
 export interface SegmentedLogOptions {
   /** The log's directory (created if missing). One log per directory. */
@@ -567,7 +571,7 @@ export class SegmentedLog {
       chunk = undefined;
     }
     if (!chunk) {
-      const buffer = frameBytes <= this.chunkBytes ? (this.chunkPool.pop() ?? Buffer.allocUnsafe(this.chunkBytes)) : Buffer.allocUnsafe(frameBytes);
+      const buffer = frameBytes <= this.chunkBytes ? (this.chunkPool.pop() ?? Buffer.allocUnsafe(this.chunkBytes)) : this.takeLargeChunk(frameBytes);
       chunk = { segment, buffer, used: 0, position: segment.sizeBytes, endIndex: this.next };
       this.current = chunk;
     }
@@ -582,8 +586,28 @@ export class SegmentedLog {
     else this.recycle(chunk.buffer);
   }
 
+  /**
+   * A chunk for a frame larger than chunkBytes: a power-of-two size, reused when one of that size
+   * was written out before. Copying an entry into freshly allocated memory costs its page faults —
+   * on this project's VM 1.5–2.3 GB/s against 36 GB/s into a reused buffer — and a Kafka
+   * partition's entries are routinely several MiB.
+   */
+  private takeLargeChunk(frameBytes: number): Buffer {
+    const size = 2 ** Math.ceil(Math.log2(frameBytes));
+    const at = largeChunkPool.findIndex((b) => b.length === size);
+    if (at < 0) return Buffer.allocUnsafe(size);
+    const [buffer] = largeChunkPool.splice(at, 1);
+    largeChunkPoolBytes -= buffer.length;
+    return buffer;
+  }
+
   private recycle(buffer: Buffer): void {
-    if (buffer.length === this.chunkBytes && this.chunkPool.length * this.chunkBytes < this.writeBufferBytesMax) this.chunkPool.push(buffer);
+    if (buffer.length === this.chunkBytes) {
+      if (this.chunkPool.length * this.chunkBytes < this.writeBufferBytesMax) this.chunkPool.push(buffer);
+    } else if (buffer.length > this.chunkBytes && largeChunkPoolBytes + buffer.length <= LARGE_CHUNK_POOL_BYTES_MAX) {
+      largeChunkPool.push(buffer);
+      largeChunkPoolBytes += buffer.length;
+    }
   }
 
   private scheduleWrite(): void {
