@@ -14,57 +14,14 @@
 // messages in its transport for a moment.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { startTestCluster, type SynodNode, type TestCluster } from "../../src/synod.js";
 import { ZooKeeperClient } from "../../src/zookeeper/client/index.js";
 import { EventType, OpCode } from "../../src/zookeeper/protocol/constants.js";
 import { fourLetterWord } from "../helpers/zookeeper-server.js";
 import { OPEN_ACL, RawZk } from "./raw-zk.js";
+import { zookeeper, buf, call, type Watcher, type Stat, type ZkClient } from "./nzc.js";
 
-interface ZkError extends Error {
-  getCode(): number;
-}
-type Callback<T> = (error: ZkError | null, value: T) => void;
-type Watcher = (event: { name: string; path: string; type: number }) => void;
-interface Stat {
-  version: number;
-  ephemeralOwner: Buffer;
-  numChildren: number;
-}
-interface ZkClient {
-  on(event: "state", listener: (state: { name: string }) => void): void;
-  connect(): void;
-  close(): void;
-  once(event: "connected" | "disconnected" | "expired", listener: () => void): void;
-  create(path: string, data: Buffer | null, acls: unknown[], mode: number, callback: Callback<string>): void;
-  getData(path: string, watcher: Watcher | undefined, callback: (error: ZkError | null, data: Buffer, stat: Stat) => void): void;
-  setData(path: string, data: Buffer, version: number, callback: Callback<Stat>): void;
-  exists(path: string, watcher: Watcher | undefined, callback: Callback<Stat | null>): void;
-  getChildren(path: string, watcher: Watcher | undefined, callback: Callback<string[]>): void;
-  remove(path: string, version: number, callback: (error: ZkError | null) => void): void;
-  transaction(): Tx;
-  getSessionId(): Buffer;
-  getSessionTimeout(): number;
-}
-interface Tx {
-  create(path: string, data?: Buffer, acls?: unknown[], mode?: number): Tx;
-  setData(path: string, data: Buffer, version: number): Tx;
-  check(path: string, version: number): Tx;
-  remove(path: string, version: number): Tx;
-  commit(callback: (error: ZkError | null, results: Array<{ type: number; err?: number; path?: string }>) => void): void;
-}
-interface ZkModule {
-  createClient(connection: string, options: { sessionTimeout: number; retries?: number }): ZkClient;
-  ACL: { OPEN_ACL_UNSAFE: unknown[] };
-  CreateMode: { PERSISTENT: number; EPHEMERAL: number; PERSISTENT_SEQUENTIAL: number; EPHEMERAL_SEQUENTIAL: number };
-}
-const zookeeper = createRequire(import.meta.url)("node-zookeeper-client") as ZkModule;
 const { ACL, CreateMode } = zookeeper;
-const buf = (text: string): Buffer => Buffer.from(text);
-
-function call<T>(fn: (callback: Callback<T>) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value))));
-}
 
 function getData(client: ZkClient, path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }> {
   return new Promise((resolve, reject) => client.getData(path, watcher, (error, data, stat) => (error ? reject(error) : resolve({ data, stat }))));

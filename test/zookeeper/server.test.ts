@@ -8,7 +8,6 @@
 // containers and TTL nodes, the four-letter words and the metrics.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { connect as netConnect, createServer, type Socket } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,60 +18,13 @@ import { digestIdentity } from "../../src/zookeeper/digest.js";
 import { EventType, OpCode } from "../../src/zookeeper/protocol/constants.js";
 import { ErrorCode } from "../../src/zookeeper/protocol/errors.js";
 import { OPEN_ACL, RawZk } from "./raw-zk.js";
+import { zookeeper, buf, call, type ZkError, type Watcher, type Stat, type ZkClient } from "./nzc.js";
 import { JuteReader, JuteWriter } from "../../src/zookeeper/jute/runtime.js";
 import { decodeConnectResponse, encodeConnectRequest } from "../../src/zookeeper/protocol/connect.js";
 import { createFrameReader, lengthPrefixed } from "../../src/zookeeper/protocol/frame.js";
 import { decodeReply, encodeRequest } from "../../src/zookeeper/protocol/requests.js";
 
-interface ZkError extends Error {
-  getCode(): number;
-}
-type Callback<T> = (error: ZkError | null, value: T) => void;
-type Watcher = (event: { name: string; path: string; type: number }) => void;
-interface Stat {
-  version: number;
-  ephemeralOwner: Buffer;
-  numChildren: number;
-}
-interface ZkClient {
-  on(event: "state", listener: (state: { name: string }) => void): void;
-  connect(): void;
-  close(): void;
-  once(event: "connected" | "disconnected" | "expired", listener: () => void): void;
-  addAuthInfo(scheme: string, auth: Buffer): void;
-  create(path: string, data: Buffer | null, acls: unknown[], mode: number, callback: Callback<string>): void;
-  getData(path: string, watcher: Watcher | undefined, callback: (error: ZkError | null, data: Buffer, stat: Stat) => void): void;
-  setData(path: string, data: Buffer, version: number, callback: Callback<Stat>): void;
-  exists(path: string, watcher: Watcher | undefined, callback: Callback<Stat | null>): void;
-  getChildren(path: string, watcher: Watcher | undefined, callback: Callback<string[]>): void;
-  remove(path: string, version: number, callback: (error: ZkError | null) => void): void;
-  getACL(path: string, callback: Callback<Array<{ permission: number; id: { scheme: string; id: string } }>>): void;
-  setACL(path: string, acls: unknown[], version: number, callback: Callback<Stat>): void;
-  transaction(): Tx;
-  getSessionId(): Buffer;
-}
-interface Tx {
-  create(path: string, data?: Buffer, acls?: unknown[], mode?: number): Tx;
-  setData(path: string, data: Buffer, version: number): Tx;
-  check(path: string, version: number): Tx;
-  remove(path: string, version: number): Tx;
-  commit(callback: (error: ZkError | null, results: Array<{ type: number; err?: number; path?: string }>) => void): void;
-}
-interface ZkModule {
-  createClient(connection: string, options: { sessionTimeout: number; retries?: number }): ZkClient;
-  ACL: { OPEN_ACL_UNSAFE: unknown[]; READ_ACL_UNSAFE: unknown[]; new (permission: number, id: unknown): unknown };
-  Id: new (scheme: string, id: string) => unknown;
-  Permission: { ALL: number; READ: number; WRITE: number; ADMIN: number };
-  CreateMode: { PERSISTENT: number; EPHEMERAL: number; PERSISTENT_SEQUENTIAL: number; EPHEMERAL_SEQUENTIAL: number };
-  Exception: Record<string, number>;
-}
-const zookeeper = createRequire(import.meta.url)("node-zookeeper-client") as ZkModule;
 const { ACL, Id, Permission, CreateMode } = zookeeper;
-const buf = (text: string): Buffer => Buffer.from(text);
-
-function call<T>(fn: (callback: Callback<T>) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value))));
-}
 
 async function code(promise: Promise<unknown>): Promise<number> {
   try {
