@@ -31,7 +31,7 @@ export interface ProcessCluster {
  * `hostBase`: node i gets 127.0.0.(hostBase + i); fault test files use disjoint ranges so their
  * iptables rules never touch another file's nodes when the runner runs files in parallel.
  */
-export async function startProcessCluster(options: { nodes: number; dataDir: string; kafkaPort: number; peerPort: number; hostBase: number; extraArgs?: string[] }): Promise<ProcessCluster> {
+export async function startProcessCluster(options: { nodes: number; dataDir: string; kafkaPort: number; peerPort: number; hostBase: number; zookeeperPort?: number; extraArgs?: string[] }): Promise<ProcessCluster> {
   const hosts = Array.from({ length: options.nodes }, (_, i) => `127.0.0.${options.hostBase + i}`);
   const peers = hosts.map((host, i) => `${i + 1}@${host}:${options.peerPort}`).join(",");
   const nodes: ProcessNode[] = hosts.map((host, i) => {
@@ -58,7 +58,7 @@ export async function startProcessCluster(options: { nodes: number; dataDir: str
           "--data-dir", join(options.dataDir, `node-${i + 1}`),
           "--host", host,
           "--kafka-port", String(options.kafkaPort),
-          "--zookeeper-port", "0",
+          "--zookeeper-port", String(options.zookeeperPort ?? 0),
           "--admin-port", "0",
           "--peers", peers,
           "--group-initial-rebalance-delay-ms", "0",

@@ -4,12 +4,16 @@
 // checkLinearizability + versionedRegisterModel (src/sim/linearizability). A request cut by a kill
 // (no reply) is recorded as unknown ("info"), never as ok. To show the check has teeth, a copy of
 // the history with one read made stale is rejected. Method: real process, real TCP, real fsync;
-// the seed of the op mix and the kill times is printed.
-import { test } from "node:test";
+// the seed of the op mix and the kill times is printed. The second test does the same on a 3-node
+// cluster (every node serves clients; each connection picks a node at random) while the
+// coordination group's leader is SIGKILLed and restarted.
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { spawnLogged, type LoggedProcess } from "../helpers/process.js";
+import { fourLetterWord } from "../helpers/zookeeper-server.js";
+import { startProcessCluster } from "./process-cluster.js";
 import { tempDir } from "../helpers/tmp.js";
 import { SeededRandom } from "../../src/util/random.js";
 import { HistoryRecorder, checkLinearizability, versionedRegisterModel, type Operation } from "../../src/sim/linearizability/mod.js";
@@ -51,6 +55,58 @@ test(`ZooKeeper register history across ${KILLS} SIGKILL restarts is linearizabl
   assert.equal((await setup.call(OpCode.create, { path: PATH, data: null, acl: OPEN_ACL, flags: 0 })).err, 0);
   setup.drop();
 
+  const run = runClients(seed, () => RawZk.connect(zkPort, { timeoutMs: 10_000 }));
+  for (let kill = 0; kill < KILLS; kill++) {
+    await new Promise((r) => setTimeout(r, 300 + random.int(700)));
+    node!.child.kill("SIGKILL");
+    await node!.exited;
+    await start();
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  await run.finish();
+  checkHistory(t, run, KILLS);
+});
+
+test(`ZooKeeper register history on a 3-node cluster across ${KILLS} SIGKILLs of the coordination leader is linearizable`, async (t) => {
+  const seed = Number(process.env.SEED ?? 11);
+  t.diagnostic(`seed ${seed}`);
+  const random = new SeededRandom(seed);
+  const zkPort = 19591;
+  const cluster = await startProcessCluster({ nodes: 3, dataDir: tempDir(t), kafkaPort: 19592, peerPort: 19594, hostBase: 42, zookeeperPort: zkPort });
+  t.after(() => cluster.close());
+  const hosts = cluster.nodes.map((n) => n.host);
+  const serving = async (host: string): Promise<string | undefined> => /Mode: (leader|follower)/.exec(await fourLetterWord(host, zkPort, "srvr").catch(() => ""))?.[1];
+  const leader = async (): Promise<(typeof cluster.nodes)[number]> => {
+    for (let attempt = 0; attempt < 300; attempt++) {
+      for (const node of cluster.nodes) if (node.process && (await serving(node.host)) === "leader") return node;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("no coordination leader within 15 s");
+  };
+  await leader();
+  const setup = await RawZk.connect(zkPort, { host: hosts[0] });
+  assert.ok(setup);
+  assert.equal((await setup.call(OpCode.create, { path: PATH, data: null, acl: OPEN_ACL, flags: 0 })).err, 0);
+  setup.drop();
+
+  // Each connection goes to a node picked at random: reads on followers, writes through the leader.
+  const run = runClients(seed, (rng) => RawZk.connect(zkPort, { host: hosts[rng.int(hosts.length)], timeoutMs: 10_000 }));
+  for (let kill = 0; kill < KILLS; kill++) {
+    await new Promise((r) => setTimeout(r, 300 + random.int(700)));
+    const victim = await leader();
+    t.diagnostic(`kill ${kill + 1}: node ${victim.id}, the coordination leader`);
+    await victim.kill("SIGKILL");
+    await victim.start();
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  await run.finish();
+  checkHistory(t, run, KILLS);
+});
+
+type History = HistoryRecorder<VersionedRegisterInput, VersionedRegisterOutput>;
+
+/** CLIENTS sessions (a new one after every lost connection) writing and reading the register until finish(). */
+function runClients(seed: number, connect: (rng: SeededRandom) => Promise<RawZk | undefined>): { history: History; counts: { ok: number; unknown: number }; finish(): Promise<void> } {
   const history = new HistoryRecorder<VersionedRegisterInput, VersionedRegisterOutput>();
   const now = (): number => performance.now();
   let stop = false;
@@ -61,7 +117,7 @@ test(`ZooKeeper register history across ${KILLS} SIGKILL restarts is linearizabl
     let sequence = 0;
     let lastVersion = 0;
     while (!stop) {
-      const zk = await RawZk.connect(zkPort, { timeoutMs: 10_000 }).catch(() => undefined);
+      const zk = await connect(rng).catch(() => undefined);
       if (!zk || zk.connectResponse.timeOut === 0) {
         zk?.drop();
         await new Promise((r) => setTimeout(r, 20));
@@ -110,17 +166,21 @@ test(`ZooKeeper register history across ${KILLS} SIGKILL restarts is linearizabl
   };
 
   const clients = Array.from({ length: CLIENTS }, (_, i) => client(i + 1));
-  for (let kill = 0; kill < KILLS; kill++) {
-    await new Promise((r) => setTimeout(r, 300 + random.int(700)));
-    node!.child.kill("SIGKILL");
-    await node!.exited;
-    await start();
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  stop = true;
-  await Promise.all(clients);
+  return {
+    history,
+    counts,
+    finish: async () => {
+      stop = true;
+      await Promise.all(clients);
+    },
+  };
+}
+
+/** The history is linearizable, and the checker rejects it with one read made stale. */
+function checkHistory(t: TestContext, run: ReturnType<typeof runClients>, kills: number): void {
+  const { history, counts } = run;
   const operations = history.operations();
-  t.diagnostic(`${KILLS} kills, ${operations.length} operations: ${counts.ok} answered, ${counts.unknown} unknown`);
+  t.diagnostic(`${kills} kills, ${operations.length} operations: ${counts.ok} answered, ${counts.unknown} unknown`);
   assert.ok(counts.ok > 50, "the sessions made progress between kills");
 
   const model = versionedRegisterModel();
@@ -143,4 +203,4 @@ test(`ZooKeeper register history across ${KILLS} SIGKILL restarts is linearizabl
       : op,
   );
   assert.equal(checkLinearizability(model, moved, { budgetMs: 60_000 }).verdict, "illegal", "a stale read after all writes must be rejected");
-});
+}

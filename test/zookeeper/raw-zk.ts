@@ -18,6 +18,8 @@ export interface RawConnectOptions {
   timeoutMs?: number;
   lastZxidSeen?: bigint;
   readOnly?: boolean;
+  /** Default 127.0.0.1. */
+  host?: string;
 }
 
 export class RawZk {
@@ -43,7 +45,7 @@ export class RawZk {
 
   /** Connects and handshakes; resolves with the response (timeOut 0 = session invalid) or undefined if the server closed without one. */
   static async connect(port: number, options: RawConnectOptions = {}): Promise<RawZk | undefined> {
-    const socket = netConnect(port, "127.0.0.1");
+    const socket = netConnect(port, options.host ?? "127.0.0.1");
     await once(socket, "connect");
     const w = new JuteWriter();
     encodeConnectRequest(w, {
