@@ -83,9 +83,15 @@ test(`ZooKeeper register history on a 3-node cluster across ${KILLS} SIGKILLs of
     }
     throw new Error("no coordination leader within 15 s");
   };
-  await leader();
-  const setup = await RawZk.connect(zkPort, { host: hosts[0] });
-  assert.ok(setup);
+  // The first connection goes to the leader, retried until it serves (a node that has just
+  // become leader, or a follower still applying the session secret, closes new connections).
+  let setup: RawZk | undefined;
+  for (let attempt = 0; attempt < 100 && !setup; attempt++) {
+    setup = await RawZk.connect(zkPort, { host: (await leader()).host }).catch(() => undefined);
+    if (setup && setup.connectResponse.timeOut === 0) setup = (setup.drop(), undefined);
+    if (!setup) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(setup, "a session on the coordination leader");
   assert.equal((await setup.call(OpCode.create, { path: PATH, data: null, acl: OPEN_ACL, flags: 0 })).err, 0);
   setup.drop();
 
