@@ -5,10 +5,10 @@
 // (value → partition/offset), then read each partition back from offset 0 with a raw Fetch.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { spawnLogged, type LoggedProcess } from "../helpers/process.js";
 import { tempDir } from "../helpers/tmp.js";
+import { freePort } from "../helpers/ports.js";
 import { RawKafkaClient } from "../kafka/raw-client.js";
 import { encodeRecordBatch, splitBatches, decodeRecordBatch } from "../../src/kafka/records/record-batch.js";
 import type { ProduceResponse } from "../../src/kafka/protocol/generated/produce-response.js";
@@ -17,14 +17,6 @@ import { SeededRandom } from "../../src/util/random.js";
 
 const KILLS = Number(process.env.SYNOD_CRASH_KILLS ?? 12);
 const PARTITIONS = 3;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function batchOf(values: string[]): Buffer {
   return encodeRecordBatch({

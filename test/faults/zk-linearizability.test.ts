@@ -9,12 +9,12 @@
 // coordination group's leader is SIGKILLed and restarted.
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { spawnLogged, type LoggedProcess } from "../helpers/process.js";
 import { fourLetterWord } from "../helpers/zookeeper-server.js";
 import { startProcessCluster } from "./process-cluster.js";
 import { tempDir } from "../helpers/tmp.js";
+import { freePort } from "../helpers/ports.js";
 import { SeededRandom } from "../../src/util/random.js";
 import { HistoryRecorder, checkLinearizability, versionedRegisterModel, type Operation } from "../../src/sim/linearizability/mod.js";
 import type { VersionedRegisterInput, VersionedRegisterOutput } from "../../src/sim/linearizability/models/versioned-register.js";
@@ -25,14 +25,6 @@ import { OPEN_ACL, RawZk } from "../zookeeper/raw-zk.js";
 const KILLS = Number(process.env.SYNOD_ZK_CRASH_KILLS ?? 4);
 const CLIENTS = 4;
 const PATH = "/register";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const dataText = (data: unknown): string | null => (data === null || data === undefined ? null : Buffer.from(data as Uint8Array).toString());
 

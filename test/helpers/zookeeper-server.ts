@@ -7,9 +7,10 @@
 // Apache ZooKeeper is started with tickTime 250 ms (sessions expire within a quarter second of
 // their timeout), min/max session timeouts 1 s / 60 s, TTL nodes enabled, the admin server off,
 // and every four-letter word allowed (`ruok` is the readiness probe).
+import { freePort } from "./ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { startTestCluster, type TestCluster } from "../../src/synod.js";
 import type { NodeConfig } from "../../src/node/config.js";
@@ -32,17 +33,7 @@ export interface ZooKeeperTarget {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Sends a four-letter word and returns the reply (or "" on any failure). */
 export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 1000): Promise<string> {
