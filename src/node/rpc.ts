@@ -59,7 +59,7 @@ export interface RpcOptions {
 
 export class PeerRpc {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(outcome: ForwardedOutcome): void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { to: number; resolve(outcome: ForwardedOutcome): void; timer: NodeJS.Timeout }>();
   /** Snapshot transfers being received: (peer, group, transfer) → chunks so far. */
   private readonly receiving = new Map<string, { chunks: Buffer[]; bytes: number; nextSeq: number }>();
   /** Snapshot transfers being sent, waiting for the follower's ack. */
@@ -199,7 +199,7 @@ export class PeerRpc {
         this.pending.delete(id);
         resolve({ ok: false, error: "timeout" });
       }, this.options.timeoutMs ?? 10_000);
-      this.pending.set(id, { resolve, timer });
+      this.pending.set(id, { to: leaderId, resolve, timer });
       if (!this.send(leaderId, { t: "req", id, op: "propose", group: groupId, data: Buffer.from(data).toString("base64") })) {
         this.pending.delete(id);
         clearTimeout(timer);
@@ -217,6 +217,20 @@ export class PeerRpc {
       if (!this.send(to, { t: "touch", group: groupId, keys: keys.slice(at, at + TOUCH_KEYS_PER_MESSAGE) })) return false;
     }
     return true;
+  }
+
+  /**
+   * The connection to `peer` was lost: what was forwarded to it fails now ("unreachable", outcome
+   * unknown) instead of at its timeout — a leader that died mid-request otherwise held its
+   * forwarders (and their clients) for the whole timeout.
+   */
+  peerLost(peer: number): void {
+    for (const [id, waiter] of this.pending) {
+      if (waiter.to !== peer) continue;
+      this.pending.delete(id);
+      clearTimeout(waiter.timer);
+      waiter.resolve({ ok: false, error: "unreachable" });
+    }
   }
 
   /** Tells every peer which groups this node leads. */

@@ -106,6 +106,9 @@ export class NodeRuntime {
         onSnapshot: async (_from, groupId, slot, meta, data) => (await this.groups.get(groupId)?.offerSnapshot(slot, meta, data)) ?? false,
       });
       transport.onPeerDiscovered = (peer) => this.peers.add(peer);
+      transport.onPeerConnected = (peer, connected) => {
+        if (!connected) this.rpc?.peerLost(peer);
+      };
       transport.onMessage = (from, groupId, message) => {
         if (groupId === RPC_GROUP_ID) this.rpc!.receive(from, message);
         else this.groups.get(groupId)?.receive(message);

@@ -52,3 +52,19 @@ test("a received touch frame is cut to TOUCH_KEYS_PER_MESSAGE keys; non-strings 
   receiver.receive(2, Buffer.from(JSON.stringify({ t: "touch", group: 7, keys: ["1"] })));
   assert.equal(heard.length, 2, "malformed frames are ignored");
 });
+
+test("a proposal forwarded to a peer whose connection is lost fails at once, not at its timeout; others stay pending", async () => {
+  const { sender } = rpcPair();
+  const started = performance.now();
+  const toLost = sender.forward(1, "coord", Buffer.from("a"));
+  const toOther = sender.forward(3, "coord", Buffer.from("b"));
+  sender.peerLost(1);
+  assert.deepEqual(await toLost, { ok: false, error: "unreachable" });
+  assert.ok(performance.now() - started < 1000, "failed without waiting for the 10 s timeout");
+  let otherSettled = false;
+  void toOther.then(() => (otherSettled = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(otherSettled, false, "a forward to another peer is untouched");
+  sender.close();
+  assert.deepEqual(await toOther, { ok: false, error: "closed" });
+});
