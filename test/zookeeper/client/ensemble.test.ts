@@ -38,7 +38,18 @@ for (const target of zooKeeperEnsembles()) {
       await eventually("reconnected to another server", 20_000, () => zk.state === "connected" && zk.connectedServer !== first);
       assert.equal(zk.sessionId, sessionId);
       t.diagnostic(`moved to ${zk.connectedServer} in ${Math.round(performance.now() - at)} ms`);
-      await observer.setData("/data", "1", { timeoutMs: 20_000 });
+      // The observer may be on a node whose leader was the server just stopped: a write in flight
+      // across that leader change ends in ConnectionLoss (outcome unknown), as on ZooKeeper, and a
+      // client retries it. (An unconditional setData of the same value is safe to repeat.)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await observer.setData("/data", "1", { timeoutMs: 20_000 });
+          break;
+        } catch (error) {
+          if ((error as { code?: number }).code !== -4 || attempt === 5) throw error;
+          t.diagnostic(`observer's setData: ConnectionLoss, retry ${attempt}`);
+        }
+      }
       await log.next((e) => e.type === "nodeDataChanged" && e.path === "/data");
       assert.equal((await zk.exists("/eph"))?.ephemeralOwner, sessionId);
       const created = await zk.create("/after", "x");
