@@ -1,6 +1,7 @@
 // Small filesystem helpers with the durability rules spelled out once. "Durable" means fsynced:
 // a file's bytes need fdatasync on the file; its existence (create, rename, unlink) needs fsync
 // on the directory that names it.
+import { writevSync, writeSync } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 
 /** fsync a directory so that creates, renames and unlinks inside it survive power loss. */
@@ -36,6 +37,48 @@ export async function writeFully(handle: FileHandle, buffers: Uint8Array[], posi
     }
   }
   return written;
+}
+
+/**
+ * writeFully on the calling thread: for small writes, a copy into the page cache costs less than
+ * the two thread-pool hand-offs of an asynchronous write (measured on a loaded 2-core machine:
+ * 0.8 ms per hand-off round trip against tens of microseconds for the copy).
+ */
+export function writeFullySync(fd: number, buffers: Uint8Array[], position: number): number {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.byteLength;
+  let written = writevSync(fd, buffers, position);
+  if (written === total) return total;
+  let skip = written;
+  for (const buffer of buffers) {
+    if (skip >= buffer.byteLength) {
+      skip -= buffer.byteLength;
+      continue;
+    }
+    let offset = skip;
+    skip = 0;
+    while (offset < buffer.byteLength) {
+      const bytesWritten = writeSync(fd, buffer, offset, buffer.byteLength - offset, position + written);
+      if (bytesWritten === 0) throw new Error(`write made no progress at byte ${position + written}`);
+      offset += bytesWritten;
+      written += bytesWritten;
+    }
+  }
+  return written;
+}
+
+/** True when bytes [from, to) of the file are all zero (holes read as zeros). */
+export async function isZeroRegion(handle: FileHandle, from: number, to: number): Promise<boolean> {
+  const step = 1024 * 1024;
+  const size = Math.min(step, Math.max(0, to - from));
+  const buffer = Buffer.alloc(size);
+  const zeros = Buffer.alloc(size);
+  for (let position = from; position < to; position += step) {
+    const length = Math.min(step, to - position);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
+    if (bytesRead < length || !buffer.subarray(0, length).equals(zeros.subarray(0, length))) return false;
+  }
+  return true;
 }
 
 /** Reads exactly `length` bytes at `position` into a new buffer, or fewer if the file ends. */

@@ -40,6 +40,11 @@ export class Segment {
   activeIndex: SegmentIndex | undefined;
   /** Bytes handed to the OS (written); appended-but-buffered bytes are beyond it. */
   writtenBytes = 0;
+  /**
+   * The .log file's size while active: writtenBytes plus the sparse space preallocated beyond it
+   * (see SegmentedLogOptions.preallocateBytes). A closed segment's file is exactly its entries.
+   */
+  allocatedBytes = 0;
   /** The .log file exists (a freshly rolled segment is created by the next write). */
   created: boolean;
   deleted = false;

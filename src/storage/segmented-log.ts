@@ -29,7 +29,7 @@ import {
 } from "./errors.js";
 import { FRAME_BYTES_LIMIT, FRAME_HEADER_BYTES, peekFrameBytes, readInt64LE, sealFrame, verifyFrame, writeInt64LE } from "./frame.js";
 import { parseStorageFsyncPolicy, type ParsedFsyncPolicy, type StorageFsyncPolicy } from "./fsync-policy.js";
-import { fsyncDirectory, isNotFound, readAt, unlinkIfExists, writeFully } from "./fs-util.js";
+import { fsyncDirectory, isNotFound, isZeroRegion, readAt, unlinkIfExists, writeFully, writeFullySync } from "./fs-util.js";
 import { Mutex, ReadWriteLock } from "./locks.js";
 import { MetaStore } from "./meta-store.js";
 import {
@@ -56,6 +56,13 @@ const SEGMENT_BYTES_LIMIT = 2 ** 31;
 const NO_KEY = Number.MIN_SAFE_INTEGER;
 /** Group-commit rounds (write + fdatasync) in flight at once; two overlap a write with a flush. */
 const SYNC_ROUNDS_MAX = 2;
+/**
+ * Writes of at most this many bytes are made on the event-loop thread (writeFullySync): the copy
+ * into the page cache is cheaper than the thread-pool round trip of an asynchronous write, which
+ * on a loaded machine costs more than the fdatasync that follows. Larger writes (bulk Kafka
+ * produce) stay off the event loop.
+ */
+const INLINE_WRITE_BYTES_MAX = 64 * 1024;
 /** Reads of at most this many entries start with a READ_PROBE_BYTES window, not the full budget. */
 const READ_PROBE_ENTRIES_MAX = 64;
 const READ_PROBE_BYTES = 64 * 1024;
@@ -95,6 +102,14 @@ export interface SegmentedLogOptions {
   readHandlesMax?: number;
   /** Index of the first entry of a brand-new log. Default 0. */
   initialIndex?: number;
+  /**
+   * The active segment's file is extended (sparse, by ftruncate) this many bytes at a time ahead
+   * of its writes, so an fdatasync seldom has a file-size change to commit: on ext4 here that makes
+   * a small append + fdatasync about 20 % faster (ZooKeeper pads its log the same way). The file is
+   * trimmed to its entries when the segment is sealed or the log closes cleanly; after a crash,
+   * recovery trims the zero tail. Default 64 MiB; 0 turns it off.
+   */
+  preallocateBytes?: number;
 }
 
 export interface AppendEntry {
@@ -178,6 +193,7 @@ export class SegmentedLog {
   private readonly indexCacheSegmentsMax: number;
   private readonly readHandlesMax: number;
   private readonly initialIndex: number;
+  private readonly preallocateBytes: number;
 
   private segments: Segment[] = [];
   private meta: MetaStore | undefined;
@@ -231,6 +247,7 @@ export class SegmentedLog {
     this.indexCacheSegmentsMax = options.indexCacheSegmentsMax ?? 8;
     this.readHandlesMax = options.readHandlesMax ?? 8;
     this.initialIndex = options.initialIndex ?? 0;
+    this.preallocateBytes = options.preallocateBytes ?? 64 * MiB;
     assertLimit(this.segmentBytesMax, "segmentBytesMax", FRAME_HEADER_BYTES, SEGMENT_BYTES_LIMIT);
     assert(this.segmentAgeMsMax > 0, `segmentAgeMsMax ${this.segmentAgeMsMax}`);
     assertLimit(this.intervalBytes, "indexIntervalBytes", 1, this.segmentBytesMax);
@@ -241,6 +258,7 @@ export class SegmentedLog {
     assertLimit(this.indexCacheSegmentsMax, "indexCacheSegmentsMax", 0, 1 << 20);
     assertLimit(this.readHandlesMax, "readHandlesMax", 0, 1 << 16);
     assertLimit(this.initialIndex, "initialIndex", 0, Number.MAX_SAFE_INTEGER);
+    assertLimit(this.preallocateBytes, "preallocateBytes", 0, SEGMENT_BYTES_LIMIT);
   }
 
   /** Opens (or creates) the log in options.dir, recovering from whatever a crash left there. */
@@ -636,7 +654,17 @@ export class SegmentedLog {
         for (; j < chunks.length && chunks[j].segment === segment; j++) buffers.push(chunks[j].buffer.subarray(0, chunks[j].used));
         if (!segment.created) await this.createRolledSegment(segment);
         assert(chunks[i].position === segment.writtenBytes, `write at ${chunks[i].position}, ${segment.logPath} has ${segment.writtenBytes}`);
-        const bytes = await writeFully(await segment.writeHandle(), buffers, chunks[i].position);
+        let total = 0;
+        for (const buffer of buffers) total += buffer.byteLength;
+        const handle = await segment.writeHandle();
+        const end = segment.writtenBytes + total;
+        if (this.preallocateBytes > 0 && end > segment.allocatedBytes) {
+          const size = Math.ceil(end / this.preallocateBytes) * this.preallocateBytes;
+          await handle.truncate(size);
+          segment.allocatedBytes = size;
+        }
+        const bytes = total <= INLINE_WRITE_BYTES_MAX ? writeFullySync(handle.fd, buffers, chunks[i].position) : await writeFully(handle, buffers, chunks[i].position);
+        segment.allocatedBytes = Math.max(segment.allocatedBytes, end);
         segment.writtenBytes += bytes;
         this.unwrittenBytes -= bytes;
         this.writtenEnd = chunks[j - 1].endIndex;
@@ -659,6 +687,7 @@ export class SegmentedLog {
     const previous = this.segments[position - 1];
     assert(previous.created, `predecessor of ${segment.logPath} was never written`);
     if (previous.activeIndex) {
+      await this.trimPreallocated(previous);
       if (this.durable) await (await previous.writeHandle()).datasync();
       const index = previous.deactivate()!;
       await writeIndexFiles(previous, index, this.durable);
@@ -671,6 +700,13 @@ export class SegmentedLog {
     segment.attachWriteHandle(await open(segment.logPath, "wx+"));
     if (this.durable) await fsyncDirectory(this.dir);
     this.logger.debug({ file: segment.logPath, baseIndex: segment.baseIndex }, "rolled to a new segment");
+  }
+
+  /** Gives back the sparse space beyond a segment's entries (before it is sealed or closed). */
+  private async trimPreallocated(segment: Segment): Promise<void> {
+    if (segment.allocatedBytes === segment.writtenBytes) return;
+    await (await segment.writeHandle()).truncate(segment.writtenBytes);
+    segment.allocatedBytes = segment.writtenBytes;
   }
 
   /**
@@ -1025,6 +1061,7 @@ export class SegmentedLog {
     await handle.truncate(cut.position);
     index.truncate(rel, cut.position, cut.key);
     target.writtenBytes = cut.position;
+    target.allocatedBytes = cut.position;
     target.firstAppendMs = this.clock.monotonicMs();
     this.logger.info({ file: target.logPath, position: cut.position, index: target.baseIndex + rel }, "truncated the log suffix");
   }
@@ -1211,7 +1248,12 @@ export class SegmentedLog {
       this.recovery.scannedBytes = outcome.scannedBytes;
       this.recovery.cleanShutdown = trusted !== undefined && trusted.sizeBytes === fileBytes;
       recordScanFindings(this.recovery, this.logger, segment.logPath, outcome);
-      if (outcome.cut) {
+      if (outcome.cut && (await isZeroRegion(handle, outcome.cut.position, fileBytes))) {
+        // Sparse space preallocated ahead of writes (and any unwritten pages): no entry is lost
+        // that a write had reached the file with.
+        await handle.truncate(outcome.cut.position);
+        this.logger.info({ file: segment.logPath, position: outcome.cut.position, bytes: fileBytes - outcome.cut.position }, "trimmed the preallocated zero tail of the last segment");
+      } else if (outcome.cut) {
         const bytes = fileBytes - outcome.cut.position;
         await handle.truncate(outcome.cut.position);
         this.recovery.truncation = { file: segment.logPath, position: outcome.cut.position, index: outcome.cut.index, bytes, reason: outcome.cut.reason };
@@ -1224,6 +1266,7 @@ export class SegmentedLog {
       if (this.durable) await handle.datasync();
       segment.activate(handle, outcome.index);
       segment.writtenBytes = outcome.index.sizeBytes;
+      segment.allocatedBytes = outcome.index.sizeBytes;
       segment.firstAppendMs = outcome.index.entryCount > 0 ? this.clock.monotonicMs() : undefined;
     } catch (error) {
       await handle.close();
@@ -1252,6 +1295,7 @@ export class SegmentedLog {
           await this.writeOutLocked();
           const active = this.lastWrittenSegment();
           assert(active === this.segments[this.segments.length - 1], "close left a rolled segment unwritten");
+          await this.trimPreallocated(active);
           if (this.durable) {
             await (await active.writeHandle()).datasync();
             // A clean close leaves the active segment indexed: the next open scans nothing.
