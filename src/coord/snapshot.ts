@@ -13,7 +13,7 @@
 import { assert } from "../util/assert.js";
 import { ByteReader, ByteWriter, CoordDecodeError } from "./binary.js";
 import { isValidPath, joinPath, parentPath } from "./path.js";
-import { DataTree, childCount, type AclRef, type Znode } from "./tree.js";
+import { DataTree, childCount, type AclRef, type SnapshotNode, type Znode } from "./tree.js";
 import { NodeKind, type Acl, type NodeKindValue } from "./types.js";
 
 const MAGIC = [0x53, 0x5a, 0x4b, 0x53]; // "SZKS"
@@ -33,10 +33,60 @@ export interface SnapshotMeta {
 
 /**
  * Yields the snapshot in chunks of about 64 KiB. The tree must not change until the iteration
- * finishes (the runtime consumes it synchronously between applies, or restores a copy).
+ * finishes (a synchronous caller); streamSnapshot() is the variant that allows changes.
  */
-export function* writeSnapshot(tree: DataTree, meta: SnapshotMeta): Generator<Uint8Array> {
-  const w = new ByteWriter(CHUNK_BYTES + 1024);
+export function* writeSnapshot(tree: DataTree, meta: SnapshotMeta, chunkBytes = CHUNK_BYTES): Generator<Uint8Array> {
+  const w = new ByteWriter(chunkBytes + 1024);
+  const count = writeHeader(w, tree, meta);
+  yield* writeNodes(w, tree, chunkBytes, count);
+}
+
+/**
+ * The snapshot of the tree as it is now, produced chunk by chunk while the tree goes on changing
+ * (copy-on-write, DataTree.beginCopyOnWrite): the header and sessions are written at once, the
+ * nodes as the caller pulls. Gives the same bytes as writeSnapshot at the moment of the call.
+ * Call close() if the stream is abandoned before its end (the tree then stops saving copies).
+ */
+export class SnapshotStream implements IterableIterator<Uint8Array> {
+  private readonly chunks: Generator<Uint8Array>;
+  private open = true;
+
+  constructor(
+    private readonly tree: DataTree,
+    meta: SnapshotMeta,
+    chunkBytes = CHUNK_BYTES,
+  ) {
+    const w = new ByteWriter(chunkBytes + 1024);
+    const count = writeHeader(w, tree, meta);
+    tree.beginCopyOnWrite();
+    this.chunks = writeNodes(w, tree, chunkBytes, count);
+  }
+
+  next(): IteratorResult<Uint8Array> {
+    if (!this.open) return { done: true, value: undefined };
+    try {
+      const result = this.chunks.next();
+      if (result.done) this.close();
+      return result;
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.tree.endCopyOnWrite();
+  }
+
+  [Symbol.iterator](): IterableIterator<Uint8Array> {
+    return this;
+  }
+}
+
+/** Writes everything before the nodes; returns the node count it promised. */
+function writeHeader(w: ByteWriter, tree: DataTree, meta: SnapshotMeta): number {
   for (const byte of MAGIC) w.u8(byte);
   w.u8(FORMAT);
   w.i64(meta.lastZxid);
@@ -49,26 +99,31 @@ export function* writeSnapshot(tree: DataTree, meta: SnapshotMeta): Generator<Ui
     w.i32(session.timeoutMs);
   }
   w.u32(tree.nodes.size);
+  return tree.nodes.size;
+}
+
+/** The nodes in pre-order, children sorted, each as tree.snapshotView shows it. */
+function* writeNodes(w: ByteWriter, tree: DataTree, chunkBytes: number, count: number): Generator<Uint8Array> {
+  let written = 0;
   const aclIndex = new Map<AclRef, number>();
   // Pre-order walk with an explicit stack (no recursion): children pushed in reverse sorted order.
   const stack: Array<{ path: string; name: string }> = [{ path: "/", name: "" }];
-  let written = 0;
   while (stack.length > 0) {
     const { path, name } = stack.pop()!;
-    const node = tree.nodes.get(path)!;
-    const children = tree.sortedChildren(node);
+    const node = tree.snapshotView(path);
+    const children = node.sortedChildren;
     w.string(name);
     w.u32(children.length);
     writeNode(w, node, aclIndex);
     written++;
     for (let i = children.length - 1; i >= 0; i--) stack.push({ path: joinPath(path, children[i]), name: children[i] });
-    if (w.length >= CHUNK_BYTES) yield w.takeChunk();
+    if (w.length >= chunkBytes) yield w.takeChunk();
   }
-  assert(written === tree.nodes.size, "snapshot walk missed nodes");
+  assert(written === count, `snapshot walk wrote ${written} nodes of ${count}`);
   if (w.length > 0) yield w.takeChunk();
 }
 
-function writeNode(w: ByteWriter, node: Znode, aclIndex: Map<AclRef, number>): void {
+function writeNode(w: ByteWriter, node: SnapshotNode, aclIndex: Map<AclRef, number>): void {
   w.bytesOrNull(node.data);
   const known = aclIndex.get(node.aclRef);
   if (known !== undefined) {

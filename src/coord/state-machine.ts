@@ -18,7 +18,7 @@ import { CoordDecodeError } from "./binary.js";
 import { CoordOp, decodeCommand, type Command, type MultiWriteOp, type WriteOp } from "./commands.js";
 import { CoordError } from "./errors.js";
 import { isValidPath, SPECIAL_PATHS, sequenceSuffix } from "./path.js";
-import { readSnapshot, writeSnapshot } from "./snapshot.js";
+import { readSnapshot, SnapshotStream, writeSnapshot } from "./snapshot.js";
 import {
   CONTAINER_EPHEMERAL_OWNER,
   DataTree,
@@ -310,7 +310,7 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
     if (!node) return CoordError.noNode;
     if (!aclPermits(node.aclRef.acl, Perm.write, ctx.identities)) return CoordError.noAuth;
     if (version !== -1 && version !== node.version) return CoordError.badVersion;
-    const undo = this.tree.setData(node, data, (node.version + 1) | 0, ctx.zxid, ctx.timeMs);
+    const undo = this.tree.setData(path, node, data, (node.version + 1) | 0, ctx.zxid, ctx.timeMs);
     ctx.undo?.push(undo);
     this.emit(ctx, WatchEventType.nodeDataChanged, path, node.aclRef.acl);
     return { type: CoordOp.setData, stat: this.tree.stat(node) };
@@ -327,7 +327,7 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
     if (!node) return CoordError.noNode;
     if (!aclPermits(node.aclRef.acl, Perm.admin, ctx.identities)) return CoordError.noAuth;
     if (version !== -1 && version !== node.aversion) return CoordError.badVersion;
-    this.tree.setAcl(node, fixed, (node.aversion + 1) | 0);
+    this.tree.setAcl(path, node, fixed, (node.aversion + 1) | 0);
     return { type: CoordOp.setACL, stat: this.tree.stat(node) };
   }
 
@@ -536,6 +536,11 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
   /** The snapshot as a sequence of chunks (about 64 KiB each), for streaming to disk or a peer. */
   snapshotChunks(): Iterable<Uint8Array> {
     return writeSnapshot(this.tree, { lastZxid: this.zxid, extendedTypesEnabled: this.config.extendedTypesEnabled, sessionSecret: this.secret });
+  }
+
+  /** The snapshot at this moment, streamed while applies continue (copy-on-write; see SnapshotStream). */
+  snapshotStream(chunkBytes?: number): SnapshotStream {
+    return new SnapshotStream(this.tree, { lastZxid: this.zxid, extendedTypesEnabled: this.config.extendedTypesEnabled, sessionSecret: this.secret }, chunkBytes);
   }
 
   restore(snapshot: Uint8Array): void {

@@ -108,6 +108,23 @@ export interface Session {
   ephemerals: Set<string>;
 }
 
+/** What a snapshot writes of a node, as it was when the snapshot began (see DataTree.beginCopyOnWrite). */
+export interface SnapshotNode {
+  readonly data: Uint8Array | null;
+  readonly aclRef: AclRef;
+  readonly czxid: bigint;
+  readonly mzxid: bigint;
+  readonly pzxid: bigint;
+  readonly ctime: bigint;
+  readonly mtime: bigint;
+  readonly version: number;
+  readonly cversion: number;
+  readonly aversion: number;
+  readonly ephemeralOwner: bigint;
+  readonly kind: NodeKindValue;
+  readonly sortedChildren: readonly string[];
+}
+
 export const CONTAINER_EPHEMERAL_OWNER = -(1n << 63n);
 const TTL_MARKER = BigInt.asIntN(64, 0xff00000000000000n);
 /** Largest TTL ZooKeeper accepts: 2^40 − 1 ms (about 34 years). */
@@ -138,6 +155,12 @@ export class DataTree {
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   readonly acls = new AclTable();
+  /**
+   * While a streamed snapshot is being written: the snapshot-time copy of every node changed since
+   * it began, saved just before its first change (copy-on-write). Nodes created since are not
+   * here and are never reached: their parent's saved children list predates them.
+   */
+  private cow: Map<string, SnapshotNode> | undefined;
 
   /** The tree a fresh ZooKeeper starts with: /, /zookeeper, /zookeeper/quota, /zookeeper/config. */
   static initial(): DataTree {
@@ -183,6 +206,54 @@ export class DataTree {
       if (countDescendants) this.adjustDescendants(path, 1);
     }
     this.index(path, node);
+  }
+
+  /**
+   * Starts copy-on-write: from now until endCopyOnWrite(), snapshotView() shows the tree as it is
+   * at this call, while mutations go on. One streamed snapshot at a time.
+   */
+  beginCopyOnWrite(): void {
+    assert(this.cow === undefined, "a streamed snapshot is already running");
+    this.cow = new Map();
+  }
+
+  endCopyOnWrite(): void {
+    this.cow = undefined;
+  }
+
+  /** Nodes saved since beginCopyOnWrite (for tests and metrics). */
+  get copiedOnWrite(): number {
+    return this.cow?.size ?? 0;
+  }
+
+  /** The node at `path` as of beginCopyOnWrite (or now, outside copy-on-write); it must have existed. */
+  snapshotView(path: string): SnapshotNode {
+    const saved = this.cow?.get(path);
+    if (saved !== undefined) return saved;
+    const node = this.nodes.get(path);
+    assert(node !== undefined, `snapshot walk reached ${path}, which did not exist`);
+    this.sortedChildren(node); // fills node.sortedChildren: the live node is its own view
+    return node as SnapshotNode;
+  }
+
+  /** Saves the snapshot-time state of `node` before its first change under copy-on-write. */
+  private preserve(path: string, node: Znode): void {
+    if (this.cow === undefined || this.cow.has(path)) return;
+    this.cow.set(path, {
+      data: node.data,
+      aclRef: node.aclRef,
+      czxid: node.czxid,
+      mzxid: node.mzxid,
+      pzxid: node.pzxid,
+      ctime: node.ctime,
+      mtime: node.mtime,
+      version: node.version,
+      cversion: node.cversion,
+      aversion: node.aversion,
+      ephemeralOwner: node.ephemeralOwner,
+      kind: node.kind,
+      sortedChildren: this.sortedChildren(node),
+    });
   }
 
   private index(path: string, node: Znode): void {
@@ -231,6 +302,7 @@ export class DataTree {
       sortedChildren: undefined,
       descendants: 0,
     };
+    this.preserve(parentPath(path), parent);
     const name = childName(path);
     const parentCversion = parent.cversion;
     const parentPzxid = parent.pzxid;
@@ -257,6 +329,8 @@ export class DataTree {
   /** Deletes a childless `path`: sets the parent's pzxid only (ZooKeeper 3.8 `deleteNode`). */
   deleteNode(path: string, node: Znode, parent: Znode, zxid: bigint): Undo {
     if (childCount(node) !== 0) throw new ProgrammerError(`deleteNode: ${path} has children`);
+    this.preserve(path, node);
+    this.preserve(parentPath(path), parent);
     const name = childName(path);
     const parentPzxid = parent.pzxid;
     this.unindex(path, node);
@@ -278,7 +352,8 @@ export class DataTree {
     };
   }
 
-  setData(node: Znode, data: Uint8Array | null, version: number, zxid: bigint, timeMs: bigint): Undo {
+  setData(path: string, node: Znode, data: Uint8Array | null, version: number, zxid: bigint, timeMs: bigint): Undo {
+    this.preserve(path, node);
     const before = { data: node.data, version: node.version, mzxid: node.mzxid, mtime: node.mtime };
     node.data = data;
     node.version = version;
@@ -292,7 +367,8 @@ export class DataTree {
     };
   }
 
-  setAcl(node: Znode, acl: readonly Acl[], aversion: number): void {
+  setAcl(path: string, node: Znode, acl: readonly Acl[], aversion: number): void {
+    this.preserve(path, node);
     const next = this.acls.intern(acl);
     this.acls.release(node.aclRef);
     node.aclRef = next;

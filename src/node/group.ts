@@ -45,6 +45,9 @@ import { mkdir } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 
+/** Longest stretch of snapshot serialization between two turns of the event loop. */
+const SNAPSHOT_SLICE_MS = 4;
+
 export type ProposeOutcome<R> =
   | { ok: true; result: R; slot: number }
   | { ok: false; reason: "notLeader" | "backpressure" | "tooLarge" | "leadershipLost" | "closed"; leaderId?: number };
@@ -136,6 +139,10 @@ export class ReplicatedGroup<R> {
   private readonly snapshotWaiters: Array<() => void> = [];
   /** A snapshot from the leader, installed at the next safe point of the driver loop. */
   private pendingInstall: { slot: number; meta: Uint8Array; data: Uint8Array; resolve(ok: boolean): void } | undefined;
+  /** Counts snapshot installs, so a streamed snapshot capture can tell it was overtaken. */
+  private installs = 0;
+  /** Calls into the replica waiting for the Ready in progress to be advanced (betweenReadies). */
+  private betweenReadiesCalls: Array<() => void> = [];
   private readonly snapshotSendsInFlight = new Set<number>();
   /** slot → callbacks waiting for the entry to be fsynced locally (acks=1). */
   private readonly durableCallbacks = new Map<number, Array<() => void>>();
@@ -436,6 +443,9 @@ export class ReplicatedGroup<R> {
       this.fail(error as Error);
     } finally {
       this.pumping = false;
+      for (const call of this.betweenReadiesCalls.splice(0)) call();
+      // A snapshotNow() that arrived after the last Ready's maybeSnapshot is served now.
+      if (this.snapshotWaiters.length > 0 && !this.closed) void this.captureSnapshot();
     }
     if (this.pumpAgain && !this.closed && !this.failed) this.schedule();
   }
@@ -449,7 +459,15 @@ export class ReplicatedGroup<R> {
     for (const send of rd.snapshotSends) void this.streamSnapshot(send.to, send.slot);
     await this.persist(rd);
     this.sendAll(this.replica.advance(rd));
+    for (const call of this.betweenReadiesCalls.splice(0)) call();
     this.maybeSnapshot();
+  }
+
+  /** Runs `call` into the replica now if no Ready is in progress, else right after its advance(). */
+  private betweenReadies<T>(call: () => T): Promise<T | undefined> {
+    if (this.closed || this.failed) return Promise.resolve(undefined);
+    if (!this.pumping) return Promise.resolve(this.guard(call));
+    return new Promise((resolve) => this.betweenReadiesCalls.push(() => resolve(this.closed || this.failed ? undefined : this.guard(call))));
   }
 
   /** The storage key of the log's last entry: new entries without a key of their own repeat it. */
@@ -584,20 +602,27 @@ export class ReplicatedGroup<R> {
    */
   snapshotNow(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (!this.pumping) return this.captureSnapshot();
-    return new Promise((resolve) => this.snapshotWaiters.push(resolve));
+    const taken = new Promise<void>((resolve) => this.snapshotWaiters.push(resolve));
+    if (!this.pumping) void this.captureSnapshot();
+    return taken;
   }
 
+  /** Waiters that arrive while a capture runs stay queued for the next one (taken after it). */
   private async captureSnapshot(): Promise<void> {
+    if (this.snapshotting) return;
     const waiters = this.snapshotWaiters.splice(0);
     try {
-      if (this.snapshotting || this.closed) return;
+      if (this.closed) return;
       this.snapshotting = true;
       const slot = this.appliedSlotValue;
       assert(this.replica.status().appliedSlot === slot, "snapshots are taken between Readies");
-      const image = this.options.stateMachine.snapshot();
-      const meta = this.replica.snapshotTaken(slot);
       this.appliedBytesSinceSnapshot = 0;
+      const image = await this.snapshotImage();
+      // An installed snapshot or a close while the image was streamed makes it obsolete.
+      if (image === undefined) return;
+      // The replica learns of the snapshot between Readies, as the Ready contract wants of calls into it.
+      const meta = await this.betweenReadies(() => this.replica.snapshotTaken(slot));
+      if (meta === undefined) return;
       await this.snapshots.save(slot, image, encodeSnapshotMeta(meta));
       if (this.options.compactBehindSnapshots) {
         const keepFrom = Math.max(this.log.firstIndex, slot - (this.options.trailingEntries ?? 10_000) + 1);
@@ -611,6 +636,11 @@ export class ReplicatedGroup<R> {
     } finally {
       this.snapshotting = false;
       for (const resolve of waiters) resolve();
+      // Between Readies (not pumping) a queued request is served now; otherwise after the Ready.
+      if (this.snapshotWaiters.length > 0) {
+        if (this.closed) for (const resolve of this.snapshotWaiters.splice(0)) resolve();
+        else if (!this.pumping) void this.captureSnapshot();
+      }
     }
   }
 
@@ -676,7 +706,35 @@ export class ReplicatedGroup<R> {
     });
   }
 
+  /**
+   * The state machine's image at this moment. A state machine that can stream its image
+   * (copy-on-write) is read in slices of SNAPSHOT_SLICE_MS between which the event loop runs, so
+   * a large image (a coordination tree of millions of nodes) never stops the node; applies go on
+   * meanwhile. Undefined when a snapshot install or close overtook the stream.
+   */
+  private async snapshotImage(): Promise<Uint8Array | Uint8Array[] | undefined> {
+    const stateMachine = this.options.stateMachine;
+    if (!stateMachine.snapshotStream) return stateMachine.snapshot();
+    const installs = this.installs;
+    const stream = stateMachine.snapshotStream();
+    const chunks: Uint8Array[] = [];
+    try {
+      let sliceStart = performance.now();
+      for (let next = stream.next(); !next.done; next = stream.next()) {
+        chunks.push(next.value);
+        if (performance.now() - sliceStart < SNAPSHOT_SLICE_MS) continue;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.closed || this.installs !== installs) return undefined;
+        sliceStart = performance.now();
+      }
+    } finally {
+      stream.close();
+    }
+    return this.closed || this.installs !== installs ? undefined : chunks;
+  }
+
   private async installPending(): Promise<void> {
+    this.installs++;
     const install = this.pendingInstall!;
     this.pendingInstall = undefined;
     const meta = decodeSnapshotMeta(install.meta);
@@ -713,6 +771,7 @@ export class ReplicatedGroup<R> {
     this.pendingInstall?.resolve(false);
     this.pendingInstall = undefined;
     this.failWaiters("closed");
+    for (const call of this.betweenReadiesCalls.splice(0)) call();
     while (this.pumping) await new Promise((resolve) => setImmediate(resolve));
     await this.log.close();
     await this.hardStateStore.close();

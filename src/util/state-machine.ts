@@ -11,11 +11,23 @@ export interface LogPosition {
   index: number;
 }
 
+/** A snapshot image in chunks; close() when abandoning it before the end. */
+export interface SnapshotChunks {
+  next(): IteratorResult<Uint8Array>;
+  close(): void;
+}
+
 export interface StateMachine<Result = unknown> {
   /** Applies one chosen command and returns its result (handed to the proposer's waiter, if any). */
   apply(command: Uint8Array, position: LogPosition): Result;
   /** A self-contained image of the state after the last applied command. */
   snapshot(): Uint8Array;
+  /**
+   * Optional: the same image as snapshot() at the moment of the call, produced chunk by chunk
+   * while apply() goes on (the state machine keeps copies of what changes until the stream ends
+   * or is closed). Lets the runtime write a large image without stopping its event loop.
+   */
+  snapshotStream?(): SnapshotChunks;
   /** Replaces the whole state with a snapshot's image (discarding everything before). */
   restore(snapshot: Uint8Array): void;
 }

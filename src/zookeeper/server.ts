@@ -45,7 +45,7 @@ import type { NodeRuntime } from "../node/runtime.js";
 import type { Clock } from "../util/clock.js";
 import { startFramedServer, type FramedConnection, type FramedServer, type ReplySlot } from "../util/framed-server.js";
 import type { Logger } from "../util/logger.js";
-import type { LogPosition, StateMachine } from "../util/state-machine.js";
+import type { LogPosition, SnapshotChunks, StateMachine } from "../util/state-machine.js";
 import { authenticateDigest } from "./digest.js";
 import { fourLetterWordReply, parseWhitelist, type ConnectionView, type ServerView } from "./four-letter-words.js";
 import type * as jute from "./generated/jute.js";
@@ -228,6 +228,10 @@ class ObservedStateMachine implements StateMachine<CoordApplyResult> {
 
   snapshot(): Uint8Array {
     return this.inner.snapshot();
+  }
+
+  snapshotStream(): SnapshotChunks {
+    return this.inner.snapshotStream();
   }
 
   restore(snapshot: Uint8Array): void {

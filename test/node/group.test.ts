@@ -8,7 +8,7 @@ import { ReplicatedGroup } from "../../src/node/group.js";
 import { systemClock } from "../../src/node/system-clock.js";
 import { SeededRandom } from "../../src/util/random.js";
 import { silentLogger } from "../../src/util/logger.js";
-import type { StateMachine } from "../../src/util/state-machine.js";
+import type { SnapshotChunks, StateMachine } from "../../src/util/state-machine.js";
 import { tempDir } from "../helpers/tmp.js";
 
 class ListMachine implements StateMachine<number> {
@@ -25,6 +25,35 @@ class ListMachine implements StateMachine<number> {
   }
 }
 
+/**
+ * A ListMachine whose image streams slowly (one item per chunk, a millisecond of work each), so
+ * a capture spans many turns of the event loop while proposals keep being applied. The image is
+ * the list as it was when the stream began (its append-only prefix).
+ */
+class StreamingListMachine extends ListMachine {
+  streamsStarted = 0;
+  snapshotStream(): SnapshotChunks {
+    this.streamsStarted++;
+    const items = this.items;
+    const length = items.length;
+    let i = -1;
+    let closed = false;
+    return {
+      next: (): IteratorResult<Uint8Array> => {
+        if (closed || i >= length) return { done: true, value: undefined };
+        const busyUntil = performance.now() + 1;
+        while (performance.now() < busyUntil);
+        const text = i < 0 ? (length === 0 ? "[]" : "[") : `${JSON.stringify(items[i])}${i === length - 1 ? "]" : ","}`;
+        i = i < 0 && length === 0 ? length : i + 1;
+        return { done: false, value: new TextEncoder().encode(text) };
+      },
+      close: () => {
+        closed = true;
+      },
+    };
+  }
+}
+
 async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
@@ -33,7 +62,7 @@ async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> 
   }
 }
 
-function open(dir: string, sm: ListMachine, snapshotEveryBytes?: number) {
+function open(dir: string, sm: StateMachine<number>, snapshotEveryBytes?: number) {
   return ReplicatedGroup.open({
     groupId: "g",
     nodeId: 1,
@@ -79,4 +108,38 @@ test("a single-voter group leads, applies proposals in order, and recovers them 
   const next = await again.propose(new TextEncoder().encode("after"));
   assert.ok(next.ok);
   assert.equal(restored.items.at(-1), "after");
+});
+
+test("a streamed snapshot is the state where it began, while proposals go on being applied; restart restores it and replays the rest", async (t) => {
+  const dir = tempDir(t);
+  const sm = new StreamingListMachine();
+  const group = await open(dir, sm);
+  const ticker = setInterval(() => group.tick(), 10);
+  t.after(() => clearInterval(ticker));
+  group.campaign();
+  await until(() => group.isLeaderReady);
+  const encode = (i: number): Uint8Array => new TextEncoder().encode(`v${i}`);
+  for (let i = 0; i < 200; i++) await group.propose(encode(i));
+  // The capture streams 200 items at a millisecond each; proposals keep landing meanwhile.
+  const snapshot = group.snapshotNow();
+  const during: Array<Promise<unknown>> = [];
+  for (let i = 200; i < 260; i++) {
+    during.push(group.propose(encode(i)));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await snapshot;
+  await Promise.all(during);
+  assert.equal(sm.streamsStarted, 1);
+  assert.ok(sm.items.length === 260);
+  await group.close();
+
+  // Had the image been taken later than its slot, the replay after it would apply items twice.
+  const restored = new ListMachine();
+  const again = await open(dir, restored);
+  const ticker2 = setInterval(() => again.tick(), 10);
+  t.after(() => clearInterval(ticker2));
+  t.after(() => again.close());
+  again.campaign();
+  await until(() => again.isLeaderReady);
+  assert.deepEqual(restored.items, Array.from({ length: 260 }, (_, i) => `v${i}`));
 });
