@@ -207,7 +207,8 @@ for (const target of zooKeeperTargets()) {
       const cutter = setInterval(() => proxy.cut(), 150);
       try {
         const lock = new Lock(victim, "/g", { lossPolicy: "expired" });
-        for (let k = 0; k < 15; k++) {
+        // At least 15 rounds, and on (bounded) until the connection has been cut three times.
+        for (let k = 0; k < 15 || (disconnects < 3 && k < 2000); k++) {
           const lease = await lock.acquire({ timeoutMs: 20_000 });
           await lease.release();
         }
