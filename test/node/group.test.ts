@@ -2,7 +2,7 @@
 // order, and after a restart re-applies from its durable log and snapshot to the same state.
 // Three groups wired through an in-memory hop stand in for the network here only; the real
 // transport has its own tests and the cluster tests use it end to end.
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { ReplicatedGroup } from "../../src/node/group.js";
 import { systemClock } from "../../src/node/system-clock.js";
@@ -80,6 +80,18 @@ function open(dir: string, sm: StateMachine<number>, snapshotEveryBytes?: number
   });
 }
 
+/** Reopens the group in `dir` with a fresh ListMachine, ticking, and waits until it leads. */
+async function reopenAsLeader(t: TestContext, dir: string): Promise<{ restored: ListMachine; again: ReplicatedGroup<number> }> {
+  const restored = new ListMachine();
+  const again = await open(dir, restored);
+  const ticker = setInterval(() => again.tick(), 10);
+  t.after(() => clearInterval(ticker));
+  t.after(() => again.close());
+  again.campaign();
+  await until(() => again.isLeaderReady);
+  return { restored, again };
+}
+
 test("a single-voter group leads, applies proposals in order, and recovers them after restart", async (t) => {
   const dir = tempDir(t);
   const sm = new ListMachine();
@@ -97,13 +109,7 @@ test("a single-voter group leads, applies proposals in order, and recovers them 
   for (let i = 100; i < 110; i++) await group.propose(new TextEncoder().encode(`v${i}`));
   await group.close();
 
-  const restored = new ListMachine();
-  const again = await open(dir, restored);
-  const ticker2 = setInterval(() => again.tick(), 10);
-  t.after(() => clearInterval(ticker2));
-  t.after(() => again.close());
-  again.campaign();
-  await until(() => again.isLeaderReady);
+  const { restored, again } = await reopenAsLeader(t, dir);
   assert.deepEqual(restored.items, Array.from({ length: 110 }, (_, i) => `v${i}`));
   const next = await again.propose(new TextEncoder().encode("after"));
   assert.ok(next.ok);
@@ -134,12 +140,6 @@ test("a streamed snapshot is the state where it began, while proposals go on bei
   await group.close();
 
   // Had the image been taken later than its slot, the replay after it would apply items twice.
-  const restored = new ListMachine();
-  const again = await open(dir, restored);
-  const ticker2 = setInterval(() => again.tick(), 10);
-  t.after(() => clearInterval(ticker2));
-  t.after(() => again.close());
-  again.campaign();
-  await until(() => again.isLeaderReady);
+  const { restored } = await reopenAsLeader(t, dir);
   assert.deepEqual(restored.items, Array.from({ length: 260 }, (_, i) => `v${i}`));
 });
