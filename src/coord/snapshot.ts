@@ -13,7 +13,7 @@
 import { assert } from "../util/assert.js";
 import { ByteReader, ByteWriter, CoordDecodeError } from "./binary.js";
 import { isValidPath, joinPath, parentPath } from "./path.js";
-import { DataTree, childCount, type AclRef, type SnapshotNode, type Znode } from "./tree.js";
+import { DataTree, childCount, type AclRef, type SnapshotFields, type Znode } from "./tree.js";
 import { NodeKind, type Acl, type NodeKindValue } from "./types.js";
 
 const MAGIC = [0x53, 0x5a, 0x4b, 0x53]; // "SZKS"
@@ -110,11 +110,12 @@ function* writeNodes(w: ByteWriter, tree: DataTree, chunkBytes: number, count: n
   const stack: Array<{ path: string; name: string }> = [{ path: "/", name: "" }];
   while (stack.length > 0) {
     const { path, name } = stack.pop()!;
-    const node = tree.snapshotView(path);
-    const children = node.sortedChildren;
+    const view = tree.snapshotView(path);
+    // The fields are written before any yield: a live node's fields may change at a yield.
     w.string(name);
-    w.u32(children.length);
-    writeNode(w, node, aclIndex);
+    w.u32(view.childNames.length);
+    writeNode(w, view.fields, aclIndex);
+    const children = view.sorted ? view.childNames : yield* sortInSlices(view.childNames);
     written++;
     for (let i = children.length - 1; i >= 0; i--) stack.push({ path: joinPath(path, children[i]), name: children[i] });
     if (w.length >= chunkBytes) yield w.takeChunk();
@@ -123,7 +124,43 @@ function* writeNodes(w: ByteWriter, tree: DataTree, chunkBytes: number, count: n
   if (w.length > 0) yield w.takeChunk();
 }
 
-function writeNode(w: ByteWriter, node: SnapshotNode, aclIndex: Map<AclRef, number>): void {
+const NO_BYTES = new Uint8Array(0);
+/** Names sorted per block between yields, then merged pairwise, one merge per yield. */
+const SORT_BLOCK = 16 * 1024;
+
+/**
+ * Sorts a long child list (UTF-16 code-unit order, as DataTree.sortedChildren) in steps, yielding
+ * an empty chunk after each so that a streaming reader can let the event loop run in between.
+ */
+function* sortInSlices(names: readonly string[]): Generator<Uint8Array, readonly string[]> {
+  let runs: string[][] = [];
+  for (let i = 0; i < names.length; i += SORT_BLOCK) {
+    runs.push(names.slice(i, i + SORT_BLOCK).sort());
+    yield NO_BYTES;
+  }
+  while (runs.length > 1) {
+    const merged: string[][] = [];
+    for (let i = 0; i < runs.length; i += 2) {
+      merged.push(i + 1 < runs.length ? mergeSorted(runs[i], runs[i + 1]) : runs[i]);
+      yield NO_BYTES;
+    }
+    runs = merged;
+  }
+  return runs[0] ?? [];
+}
+
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = b[j] < a[i] ? b[j++] : a[i++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
+}
+
+function writeNode(w: ByteWriter, node: SnapshotFields, aclIndex: Map<AclRef, number>): void {
   w.bytesOrNull(node.data);
   const known = aclIndex.get(node.aclRef);
   if (known !== undefined) {

@@ -15,6 +15,8 @@ import { writeSnapshot } from "../../src/coord/snapshot.js";
 import { CoordStateMachine } from "../../src/coord/state-machine.js";
 import { DataTree } from "../../src/coord/tree.js";
 import { positioned, stepsArbitrary, type Step } from "./generators.js";
+import { Harness } from "./harness.js";
+import { SeededRandom } from "../../src/util/random.js";
 
 const SEED = 77031;
 const RUNS = 300;
@@ -105,4 +107,33 @@ test("an abandoned stream stops copying: later changes save no node copies", () 
   const again = sm.snapshotStream(1);
   while (!again.next().done);
   assert.equal(tree.copiedOnWrite, 0);
+});
+
+test("a long child list is sorted in slices (empty chunks between steps) and the image is unchanged", () => {
+  const h = new Harness();
+  const tree = (h.sm as unknown as { tree: DataTree }).tree;
+  tree.snapshotSortInlineMax = 100;
+  h.create("/big");
+  const random = new SeededRandom(9);
+  const names = Array.from({ length: 40_000 }, (_, i) => `n-${(i * 7919) % 100_003}-${random.int(1000)}`);
+  for (const name of new Set(names)) h.create(`/big/${name}`, { data: null });
+  h.create("/big/\u00e9", { data: null }); // code-unit order, not locale order
+  const expected = h.sm.snapshot();
+  const stream = h.sm.snapshotStream(1 << 16);
+  const chunks: Uint8Array[] = [];
+  let empty = 0;
+  let k = 0;
+  for (let next = stream.next(); !next.done; next = stream.next()) {
+    if (next.value.length === 0) empty++;
+    chunks.push(next.value);
+    // Children come and go under the big parent while its list is being sorted and written.
+    if (k < 50) {
+      h.create(`/big/late-${k}`, { data: null });
+      h.delete(`/big/${names[k]}`);
+      k++;
+    }
+  }
+  stream.close();
+  assert.ok(empty >= 3, `the sort yielded ${empty} times`);
+  assert.deepEqual(concat(chunks), expected);
 });
