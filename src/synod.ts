@@ -1,7 +1,8 @@
 // The composition root: startNode() wires the runtime (node/), the front-ends (kafka/, zookeeper/)
 // and the admin server into one synod node. It is the one way to run a node, from the CLI or
 // in-process; startTestCluster() starts nodes in-process on free ports for other projects' tests.
-import { Registry, collectDefaultMetrics, Histogram, Counter } from "prom-client";
+import { Registry, collectDefaultMetrics, Counter } from "prom-client";
+import { LabeledHistogram, type HistogramChild } from "./util/metrics.js";
 import { startAdminServer, type AdminServer, type HealthReport } from "./admin/server.js";
 import { createLogger, type Logger } from "./util/logger.js";
 import { DisposableStack } from "./util/disposable.js";
@@ -20,6 +21,9 @@ import { startZooKeeperServer } from "./zookeeper/server.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** Kafka API keys whose latency child is cached (every key Kafka defines is below this). */
+const API_KEYS_CACHED = 128;
 
 export interface StartNodeOptions extends Partial<NodeConfig> {
   /** Logger to use; default a pino logger at config.logLevel. */
@@ -81,13 +85,14 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
     const registry = new Registry();
     registry.setDefaultLabels({ node: String(config.nodeId) });
     collectDefaultMetrics({ register: registry });
-    const requestLatency = new Histogram({
+    const requestLatency = new LabeledHistogram({
       name: "synod_kafka_request_duration_seconds",
       help: "Kafka request handling time by API key",
-      labelNames: ["api_key"],
+      labelName: "api_key",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
+      registry,
     });
+    const requestLatencyByKey: HistogramChild[] = [];
     const requestErrors = new Counter({ name: "synod_kafka_request_failures_total", help: "Kafka requests whose handler failed", labelNames: ["api_key"], registers: [registry] });
 
     let transport: Transport | undefined;
@@ -155,7 +160,9 @@ export async function startNode(options: StartNodeOptions = {}): Promise<SynodNo
       backend: cluster,
       logger,
       onRequest: (apiKey, _version, durationMs, ok) => {
-        requestLatency.observe({ api_key: String(apiKey) }, durationMs / 1000);
+        const child = requestLatencyByKey[apiKey] ?? requestLatency.labels(String(apiKey));
+        if (Number.isInteger(apiKey) && apiKey >= 0 && apiKey < API_KEYS_CACHED) requestLatencyByKey[apiKey] = child;
+        child.observe(durationMs / 1000);
         if (!ok) requestErrors.inc({ api_key: String(apiKey) });
       },
     });

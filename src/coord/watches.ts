@@ -23,6 +23,7 @@ export type ConnectionId = number;
 const STANDARD = 1;
 const PERSISTENT = 2;
 const RECURSIVE = 4;
+const NO_NOTIFICATIONS: readonly Notification[] = [];
 
 /** checkWatches/removeWatches types (`Watcher.WatcherType`). */
 export const WatcherKind = { children: 1, data: 2, any: 3, persistent: 4, persistentRecursive: 5 } as const;
@@ -82,6 +83,10 @@ class WatchTable {
       paths.set(path, after);
       watchers.set(connection, after);
     }
+  }
+
+  get empty(): boolean {
+    return this.byPath.size === 0;
   }
 
   /** Fires watchers for `path` into `fired` (insertion-ordered); calls `emptied` for each entry a one-shot watch leaves empty. */
@@ -208,7 +213,9 @@ export class WatchManager {
    * The notifications `events` trigger, in event order; at most one per connection per event.
    * `canRead(connection, acl)` filters delivery (ZooKeeper checks READ on the node's ACL).
    */
-  trigger(events: readonly WatchEvent[], canRead: (connection: ConnectionId, acl: readonly Acl[]) => boolean): Notification[] {
+  trigger(events: readonly WatchEvent[], canRead: (connection: ConnectionId, acl: readonly Acl[]) => boolean): readonly Notification[] {
+    // Most writes change nodes nobody watches: no work and no allocation then.
+    if (this.dataTable.empty && this.childTable.empty) return NO_NOTIFICATIONS;
     const out: Notification[] = [];
     const emptied = (connection: ConnectionId): void => this.count(connection, -1);
     for (const event of events) {

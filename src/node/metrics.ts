@@ -2,7 +2,8 @@
 // leaderships, commit latency, replication lag per follower, bytes to and from each peer,
 // elections won. Values are read from the runtime when Prometheus scrapes (collect callbacks), so
 // the hot paths only feed the commit-latency histogram.
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { LabeledHistogram } from "../util/metrics.js";
 import type { NodeRuntime } from "./runtime.js";
 import type { Transport } from "../transport/transport.js";
 
@@ -19,12 +20,12 @@ export interface RuntimeMetrics {
 }
 
 export function registerRuntimeMetrics(registry: Registry, runtime: () => NodeRuntime | undefined, transport: Transport | undefined): RuntimeMetrics {
-  const commitLatency = new Histogram({
+  const commitLatency = new LabeledHistogram({
     name: "synod_commit_latency_seconds",
     help: "Time from proposing a command to its application on this node (chosen by a majority, fsynced, applied)",
-    labelNames: ["group_kind"],
+    labelName: "group_kind",
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
+    registry,
   });
   new Gauge({
     name: "synod_groups",
@@ -104,5 +105,5 @@ export function registerRuntimeMetrics(registry: Registry, runtime: () => NodeRu
     peerCounter("synod_peer_received_bytes_total", "Bytes received from each peer node", "bytesIn");
     peerCounter("synod_peer_dropped_messages_total", "Messages to a peer dropped because its send queue was full or its connection died", "dropped");
   }
-  return { observeCommit: (groupId, seconds) => commitLatency.observe({ group_kind: groupKind(groupId) }, seconds) };
+  return { observeCommit: (groupId, seconds) => commitLatency.labels(groupKind(groupId)).observe(seconds) };
 }

@@ -108,22 +108,22 @@ export function batchCommandCount(bytes: Uint8Array): number {
 }
 
 /**
- * Builds one batch incrementally. Each command's 21-byte header is written as it is proposed and
- * its data is kept by reference; at seal everything is copied once into a buffer of the exact
- * size. (Copying each command in as it arrives, into a buffer that doubles when full, copied a
- * large Kafka produce two or three times.)
+ * Builds one batch incrementally. Each command is kept by reference; at seal its 21-byte header is
+ * written and its data copied, once, into a buffer of the exact size. (Copying each command in as
+ * it arrives, into a buffer that doubles when full, copied a large Kafka produce two or three times.)
  */
 export class BatchBuilder {
-  private parts: Uint8Array[] = [];
+  // add() allocates nothing: a header array and a DataView per command had been 3 % of a
+  // ZooKeeper write's CPU.
+  private commands: ProposedCommand[] = [];
   private lengthBytes = BATCH_HEADER_BYTES;
-  private countValue = 0;
 
   constructor(_initialCapacityBytes = 4096) {
     assert(_initialCapacityBytes >= BATCH_HEADER_BYTES, "room for the header");
   }
 
   get count(): number {
-    return this.countValue;
+    return this.commands.length;
   }
 
   /** Bytes the commands added so far take in the batch (without the batch header). */
@@ -132,40 +132,46 @@ export class BatchBuilder {
   }
 
   add(command: ProposedCommand): void {
-    const dataBytes = proposedDataBytes(command);
-    const header = new Uint8Array(COMMAND_OVERHEAD_BYTES);
-    const view = new DataView(header.buffer);
-    const client = command.clientId;
-    if (client !== undefined) {
-      const sequence = command.sequence!;
-      header[0] = 1;
-      view.setUint32(1, Math.floor(client / TWO_POW_32));
-      view.setUint32(5, client >>> 0);
-      view.setUint32(9, Math.floor(sequence / TWO_POW_32));
-      view.setUint32(13, sequence >>> 0);
-    }
-    view.setUint32(17, dataBytes);
-    this.parts.push(header);
-    if (command.data instanceof Uint8Array) this.parts.push(command.data);
-    else this.parts.push(...command.data);
-    this.lengthBytes += COMMAND_OVERHEAD_BYTES + dataBytes;
-    this.countValue++;
+    this.commands.push(command);
+    this.lengthBytes += COMMAND_OVERHEAD_BYTES + proposedDataBytes(command);
   }
 
   /** Returns the encoded batch (decodeBatch reads it) and starts a new one. */
   seal(): Uint8Array {
-    assert(this.countValue > 0 && this.countValue <= BATCH_COMMANDS_MAX, `batch of ${this.countValue} commands`);
+    const commands = this.commands;
+    assert(commands.length > 0 && commands.length <= BATCH_COMMANDS_MAX, `batch of ${commands.length} commands`);
     const sealed = new Uint8Array(this.lengthBytes);
-    new DataView(sealed.buffer).setUint32(0, this.countValue);
+    const view = new DataView(sealed.buffer);
+    view.setUint32(0, commands.length);
     let at = BATCH_HEADER_BYTES;
-    for (const part of this.parts) {
-      sealed.set(part, at);
-      at += part.length;
+    for (const command of commands) {
+      const client = command.clientId;
+      if (client !== undefined) {
+        const sequence = command.sequence!;
+        sealed[at] = 1;
+        view.setUint32(at + 1, Math.floor(client / TWO_POW_32));
+        view.setUint32(at + 5, client >>> 0);
+        view.setUint32(at + 9, Math.floor(sequence / TWO_POW_32));
+        view.setUint32(at + 13, sequence >>> 0);
+      }
+      const dataAt = at + COMMAND_OVERHEAD_BYTES;
+      let end = dataAt;
+      const data = command.data;
+      if (data instanceof Uint8Array) {
+        sealed.set(data, end);
+        end += data.length;
+      } else {
+        for (const part of data) {
+          sealed.set(part, end);
+          end += part.length;
+        }
+      }
+      view.setUint32(at + 17, end - dataAt);
+      at = end;
     }
     assert(at === this.lengthBytes, `sealed ${at} of ${this.lengthBytes} bytes`);
-    this.parts = [];
+    this.commands = [];
     this.lengthBytes = BATCH_HEADER_BYTES;
-    this.countValue = 0;
     return sealed;
   }
 }

@@ -34,7 +34,8 @@
 // or a closed connection, logged once per connection; other connections never notice.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { hostname } from "node:os";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
+import { LabeledCounter, LabeledHistogram, type CounterChild, type HistogramChild } from "../util/metrics.js";
 import { aclPermits } from "../coord/acl.js";
 import { WALL_TIME_OFFSET, encodeCommand, peekCommand, withWallTime, type CommandBody } from "../coord/commands.js";
 import { CoordStateMachine, type CoordApplyResult, type MultiReadOp as CoordMultiReadOp } from "../coord/state-machine.js";
@@ -272,8 +273,10 @@ export class ZooKeeperServer {
   private readonly zxidWaiters = new Set<{ zxid: bigint; resolve(applied: boolean): void; timer: NodeJS.Timeout }>();
   private readonly stats = { received: 0, sent: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0, latencyCount: 0 };
   private readonly metrics: {
-    requests: Counter<"op">;
-    latency: Histogram<"op">;
+    requests: LabeledCounter;
+    latency: LabeledHistogram;
+    /** Children by op code, resolved once per op. */
+    byOp: Map<number, { requests: CounterChild; latency: HistogramChild }>;
   } | undefined;
 
   constructor(private readonly options: ZooKeeperServerOptions) {
@@ -292,14 +295,15 @@ export class ZooKeeperServer {
     if (options.registry) {
       const registers = [options.registry];
       this.metrics = {
-        requests: new Counter({ name: "synod_zookeeper_requests_total", help: "ZooKeeper requests by op", labelNames: ["op"], registers }),
-        latency: new Histogram({
+        requests: new LabeledCounter({ name: "synod_zookeeper_requests_total", help: "ZooKeeper requests by op", labelName: "op", registry: options.registry }),
+        latency: new LabeledHistogram({
           name: "synod_zookeeper_request_duration_seconds",
           help: "ZooKeeper request time from arrival to reply, by op",
-          labelNames: ["op"],
+          labelName: "op",
           buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
-          registers,
+          registry: options.registry,
         }),
+        byOp: new Map(),
       };
       const sm = this.sm;
       const gauges: Array<[string, string, () => number]> = [
@@ -821,9 +825,14 @@ export class ZooKeeperServer {
     if (ms < s.latencyMinMs) s.latencyMinMs = ms;
     if (ms > s.latencyMaxMs) s.latencyMaxMs = ms;
     if (this.metrics && op !== OpCode.ping) {
-      const name = opName(op);
-      this.metrics.requests.inc({ op: name });
-      this.metrics.latency.observe({ op: name }, ms / 1000);
+      let children = this.metrics.byOp.get(op);
+      if (children === undefined) {
+        const name = opName(op);
+        children = { requests: this.metrics.requests.labels(name), latency: this.metrics.latency.labels(name) };
+        this.metrics.byOp.set(op, children);
+      }
+      children.requests.inc();
+      children.latency.observe(ms / 1000);
     }
   }
 

@@ -154,12 +154,20 @@ export class JuteReader {
   }
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+function viewOf(bytes: Buffer): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Default cap on one encoded reply or request; a little over jute.maxbuffer's 0xfffff. */
 export const JUTE_WRITER_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 
 /** Writes jute primitives into a growing buffer (doubling, up to bytesMax). */
 export class JuteWriter {
   private buf: Buffer;
+  private dataView: DataView;
   private pos = 0;
 
   constructor(
@@ -169,6 +177,7 @@ export class JuteWriter {
   ) {
     assert(initialBytes > 0 && initialBytes <= bytesMax, "JuteWriter initial size must be in (0, bytesMax]");
     this.buf = Buffer.allocUnsafe(initialBytes);
+    this.dataView = viewOf(this.buf);
   }
 
   get length(): number {
@@ -189,6 +198,7 @@ export class JuteWriter {
     const grown = Buffer.allocUnsafe(Math.min(size, this.bytesMax));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
+    this.dataView = viewOf(grown);
   }
 
   writeInt(value: number): void {
@@ -199,13 +209,11 @@ export class JuteWriter {
   }
 
   writeLong(value: bigint): void {
+    // Comparisons allocate nothing; Buffer.writeBigInt64BE allocated three BigInts per long (a
+    // reply's Stat has six longs), which the profile showed as 6 % of all allocation.
+    if (value > INT64_MAX || value < INT64_MIN) throw new ProgrammerError(`jute long out of range: ${value}`);
     this.ensure(8);
-    try {
-      this.buf.writeBigInt64BE(value, this.pos);
-    } catch (error) {
-      // Node checks the range (cheaper than asserting with BigInt.asIntN on every long).
-      throw new ProgrammerError(`jute long out of range: ${value} (${(error as Error).message})`);
-    }
+    this.dataView.setBigInt64(this.pos, value);
     this.pos += 8;
   }
 
