@@ -17,10 +17,16 @@ export type PlantedBug =
   /** Recovery takes the LOWEST-ballot value reported for a slot (ignoring commit reports). */
   | "adoptLowestBallot"
   /** Reads (read index and lease) do not wait for the leader's first commit in its own ballot. */
-  | "readBeforeOwnCommit";
+  | "readBeforeOwnCommit"
+  /** A Ready handed out while others are in flight may carry a hard-state write or a truncation. */
+  | "pipelineUnheld"
+  /** A Ready handed out while others are in flight releases its replies before its persist. */
+  | "pipelineEarlyReplies"
+  /** An acceptor sends its Promise at once, before the promised ballot is durable. */
+  | "promiseBeforePersist";
 
 /** Every planted bug, for the mutation test and the CLI. */
-export const PLANTED_BUGS: readonly PlantedBug[] = ["commitWithoutMatch", "ignorePromises", "adoptLowestBallot", "readBeforeOwnCommit"];
+export const PLANTED_BUGS: readonly PlantedBug[] = ["commitWithoutMatch", "ignorePromises", "adoptLowestBallot", "readBeforeOwnCommit", "pipelineUnheld", "pipelineEarlyReplies", "promiseBeforePersist"];
 
 export interface ReplicaOptions {
   readonly id: ReplicaId;
@@ -59,6 +65,11 @@ export interface ReplicaOptions {
   readonly retainedCommittedBytesMax?: number;
   /** Most committed entry bytes handed out in one Ready. Default 4 MiB. */
   readonly committedBytesPerReadyMax?: number;
+  /**
+   * Most Readies handed out and not yet advanced. Above 1 the driver may pipeline: ready() is
+   * called again while earlier Readies are still being persisted (ready.ts). Default 4.
+   */
+  readonly readiesInFlightMax?: number;
   /** Most read-index requests waiting for confirmation. Default 4096. */
   readonly readsPendingMax?: number;
   /** Most ballot steps in the hard state before the acceptor resets its tail (see log.ts). Default 16. */
@@ -89,6 +100,7 @@ export function resolveOptions(options: ReplicaOptions): ResolvedOptions {
     promiseBytesMax: options.promiseBytesMax ?? 2 * uncommittedBytesMax,
     retainedCommittedBytesMax: options.retainedCommittedBytesMax ?? 8 * 1024 * 1024,
     committedBytesPerReadyMax: options.committedBytesPerReadyMax ?? 4 * 1024 * 1024,
+    readiesInFlightMax: options.readiesInFlightMax ?? 4,
     readsPendingMax: options.readsPendingMax ?? 4096,
     ballotStepsMax: options.ballotStepsMax ?? 16,
     preVote: options.preVote ?? true,
@@ -115,6 +127,7 @@ export function validateOptions(o: ResolvedOptions): void {
     "promiseBytesMax",
     "retainedCommittedBytesMax",
     "committedBytesPerReadyMax",
+    "readiesInFlightMax",
     "readsPendingMax",
     "ballotStepsMax",
   ] as const) {

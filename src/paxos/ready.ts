@@ -7,8 +7,14 @@
 //   4. Persist rd.persist: write `hardState` and make it durable, then truncate from
 //      `truncateFromSlot`, then append `entries`, then fsync everything when `syncRequired`.
 //   5. msgs = replica.advance(rd); send msgs (replies that promise or accept something, Prepares).
-// ready() may not be called again before advance(): the pairing is asserted, so a driver cannot
-// send a reply that depends on state it has not persisted.
+// Pipelining: a driver may call ready() again before advancing earlier Readies, up to
+// readiesInFlightMax of them. It must then persist the Readies in the order it got them (each
+// write after the previous Ready's writes; an fsync covers everything written before it) and
+// advance them in that order, each only once its persist and every earlier one is durable.
+// A Ready handed out while others are outstanding only appends: it carries no hard state and no
+// truncation (the core returns undefined until the earlier Readies are advanced when it has such
+// a write pending). advance() asserts the order, so a driver cannot send a reply that depends on
+// state it has not persisted. A driver that never pipelines advances before its next ready().
 import type { SnapshotMeta } from "./codec.js";
 import type { MembershipAt } from "./log.js";
 import type { Message } from "./messages.js";

@@ -138,6 +138,8 @@ export const MARK_NAMES = [
   "recoveringExit",
   "transfer",
   "announceCommit",
+  "pipelinedReady",
+  "pipelineHeld",
 ] as const;
 export type MarkName = (typeof MARK_NAMES)[number];
 
@@ -227,7 +229,8 @@ export class Replica {
   private snapshotRequests: SnapshotSend[] = [];
   private loadsOutstanding: Array<{ fromSlot: Slot; toSlot: Slot }> = [];
   private loadCache: LogEntry[] = [];
-  private outstanding: Outstanding | undefined;
+  /** Readies handed out and not yet advanced, oldest first (at most readiesInFlightMax). */
+  private outstanding: Outstanding[] = [];
   private readyNumber = 0;
   private lastSoft: SoftState | undefined;
   /** Coverage marks: how often each rare branch ran (diagnostics, never protocol state). */
@@ -466,11 +469,19 @@ export class Replica {
     }
   }
 
-  /** The driver saved a durable snapshot at `slot` (<= applied); returns the metadata to store with it. */
-  snapshotTaken(slot: Slot): SnapshotMeta {
+  /**
+   * The metadata to store with a snapshot at `slot` (<= applied), read-only: a driver that streams
+   * an image to disk asks for it first and reports the durable snapshot with snapshotTaken().
+   */
+  snapshotMeta(slot: Slot): SnapshotMeta {
     assert(slot <= this.applied, `snapshot at ${slot} beyond applied ${this.applied}`);
     assert(slot >= this.log.snapshotSlot, "snapshots only move forward");
-    const meta: SnapshotMeta = { slot, membership: this.log.membershipAt(slot + 1) };
+    return { slot, membership: this.log.membershipAt(slot + 1) };
+  }
+
+  /** The driver saved a durable snapshot at `slot` (<= applied); returns the metadata to store with it. */
+  snapshotTaken(slot: Slot): SnapshotMeta {
+    const meta = this.snapshotMeta(slot);
     this.log.snapshotSlot = slot;
     this.log.pruneMemberships(slot);
     return meta;
@@ -492,7 +503,7 @@ export class Replica {
    */
   installSnapshot(meta: SnapshotMeta): boolean {
     if (meta.slot <= this.commit || meta.slot <= this.handedOut) return false;
-    assert(this.outstanding === undefined || this.outstanding.committedThrough <= meta.slot, "install between readies");
+    assert(this.outstanding.every((o) => o.committedThrough <= meta.slot), "install between readies");
     // A snapshot from another leader means this replica leads (or campaigns) no longer.
     if (this.role !== "follower") this.becomeFollower(undefined);
     this.log.installSnapshot(meta.slot, meta.membership);
@@ -526,14 +537,23 @@ export class Replica {
   // ---- Ready / advance -----------------------------------------------------------------------
 
   ready(): Ready | undefined {
-    assert(this.outstanding === undefined, "ready() called again before advance()");
+    // A Ready handed out while earlier ones are still being persisted (pipelining) may only
+    // append: a hard-state write or a truncation waits until every earlier Ready is advanced,
+    // so the Persist order (hard state durable, then truncate, then append) never interleaves
+    // with an earlier Ready's writes. The commit hint waits too.
+    const pipelined = this.outstanding.length > 0;
+    if (pipelined && (this.hardDirty || this.pendingTruncate !== undefined) && this.o.plantedBug !== "pipelineUnheld") {
+      this.marks.pipelineHeld++;
+      return undefined;
+    }
+    if (pipelined && this.outstanding.length >= this.o.readiesInFlightMax) return undefined;
     if (this.leader !== undefined) {
       this.sealBatch();
       this.startReadRound();
       for (const peer of this.leader.progress.keys()) this.sendAppend(peer);
     }
     const committed = this.collectCommitted();
-    const hardState = this.buildHardState();
+    const hardState = pipelined && this.o.plantedBug !== "pipelineUnheld" ? undefined : this.buildHardState();
     const softState = this.softStateChange();
     const persist = {
       hardState,
@@ -553,6 +573,11 @@ export class Replica {
       this.loadRequests.length === 0 &&
       this.snapshotRequests.length === 0;
     if (empty) return undefined;
+    if (pipelined) this.marks.pipelinedReady++;
+    if (pipelined && this.o.plantedBug === "pipelineEarlyReplies") {
+      this.messagesNow.push(...this.messagesAfter);
+      this.messagesAfter = [];
+    }
     const ready: Ready = {
       number: ++this.readyNumber,
       softState,
@@ -563,14 +588,14 @@ export class Replica {
       loads: this.loadRequests,
       snapshotSends: this.snapshotRequests,
     };
-    this.outstanding = {
+    this.outstanding.push({
       number: ready.number,
       afterPersist: this.messagesAfter,
       diskLastSlot: this.log.lastSlot,
       leaderBallot: this.leader?.ballot,
       committedThrough: committed.length > 0 ? committed[committed.length - 1].slot : this.handedOut,
       hardState,
-    };
+    });
     this.resetOutputs();
     return ready;
   }
@@ -590,10 +615,10 @@ export class Replica {
 
   /** The driver persisted (and fsynced) `ready.persist`; returns the messages that may now go out. */
   advance(ready: Ready): Message[] {
-    const outstanding = this.outstanding;
+    const outstanding = this.outstanding[0];
     assert(outstanding !== undefined, "advance() without an outstanding ready()");
-    assert(outstanding.number === ready.number, `advance(${ready.number}) does not match ready ${outstanding.number}`);
-    this.outstanding = undefined;
+    assert(outstanding.number === ready.number, `advance(${ready.number}) does not match the oldest ready ${outstanding.number}`);
+    this.outstanding.shift();
     this.durableLast = Math.min(outstanding.diskLastSlot, this.log.lastSlot);
     this.applied = Math.max(this.applied, outstanding.committedThrough);
     if (outstanding.hardState !== undefined) this.hintSlot = outstanding.hardState.commitSlot;
@@ -819,7 +844,7 @@ export class Replica {
     }
     const report = this.report(m.fromSlot, this.o.promiseBytesMax);
     const promise: PromiseMessage = { type: "promise", from: this.id, to: m.from, ballot: m.ballot, commitSlot: this.commit, ...report };
-    this.messagesAfter.push(promise);
+    (this.o.plantedBug === "promiseBeforePersist" ? this.messagesNow : this.messagesAfter).push(promise);
   }
 
   /** This replica's entries from `fromSlot` with effective ballots, up to `bytesMax`. */

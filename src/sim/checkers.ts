@@ -2,14 +2,16 @@
 //   agreement   - one value per slot, across replicas AND across restarts of one replica;
 //   durability  - every acknowledged command is in the final committed log (checked at the end,
 //                 after the liveness phase restarted and healed everything);
-//   convergence - replicas that applied the same prefix hold byte-equal state-machine snapshots.
+//   convergence - replicas that applied the same prefix hold byte-equal state-machine snapshots;
+//   replyDurability - a Promise or Accepted reply leaves a node only once what it vouches for is
+//                 on its disk durably (src/sim/node.ts checks each send against its SimDisk).
 // Linearizability of the client history is checked by src/sim/linearizability (see cluster.ts).
 // Each checker records the first violation with enough detail to debug it from the seed.
 import { crc32c } from "@node-rs/crc32";
 import { decodeBatch } from "../paxos/command.js";
 import { EntryKind, type LogEntry, type Slot } from "../paxos/types.js";
 
-export type CheckerName = "agreement" | "durability" | "convergence" | "linearizability" | "liveness" | "assertion";
+export type CheckerName = "agreement" | "durability" | "convergence" | "linearizability" | "liveness" | "assertion" | "replyDurability";
 
 export interface Violation {
   readonly checker: CheckerName;

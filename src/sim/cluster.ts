@@ -117,6 +117,9 @@ class Simulation {
       node: (id) => this.nodes.get(id),
       respond: (from, to, response) => this.respond(from, to, response),
       fail: (error, node) => this.assertionFailed(error, node),
+      violation: (checker, message) => {
+        if (!this.violations.some((v) => v.checker === checker)) this.violations.push({ checker, timeMs: this.queue.nowMs, message });
+      },
       crashDuringPersist: (node) => this.crashDuringPersist(node),
       crashAfterCommit: (node) => this.crashAfterCommit(node),
       crashNow: (node, why) => {

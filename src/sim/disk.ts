@@ -109,6 +109,16 @@ export class SimDisk {
     return this.view.firstSlot;
   }
 
+  /** The last slot an fsync made durable (a crash now keeps at least this much). */
+  get durableLastSlot(): Slot {
+    return this.durable.firstSlot + this.durable.entries.length - 1;
+  }
+
+  /** The durable hard state (undefined before the first synced write of one). */
+  get durableHardState(): HardState | undefined {
+    return this.durable.hardState;
+  }
+
   get hasPendingWrites(): boolean {
     return this.pending.length > 0;
   }

@@ -87,6 +87,7 @@ export function runFlpExperiment(options: FlpOptions): FlpResult {
     node: (id) => nodes.get(id),
     respond: () => undefined,
     fail: (error, node) => violations.push({ checker: "assertion", timeMs: queue.nowMs, message: `node ${node}: ${String(error)}` }),
+    violation: (checker, message) => violations.push({ checker, timeMs: queue.nowMs, message }),
     crashDuringPersist: () => undefined,
     crashAfterCommit: () => false,
     crashNow: () => undefined,

@@ -12,8 +12,8 @@ import type { Message } from "../paxos/messages.js";
 import type { PlantedBug } from "../paxos/config.js";
 import type { DurableState, Ready } from "../paxos/ready.js";
 import { Replica } from "../paxos/replica.js";
-import type { LogEntry, ReplicaId, Slot } from "../paxos/types.js";
-import type { AgreementChecker, ConvergenceChecker } from "./checkers.js";
+import { compareBallots, type LogEntry, type ReplicaId, type Slot } from "../paxos/types.js";
+import type { AgreementChecker, CheckerName, ConvergenceChecker } from "./checkers.js";
 import { SimDisk, readDurableState } from "./disk.js";
 import { KvStateMachine, decodeKvResult, encodeKvOp, type KvOp, type KvResult } from "./kv.js";
 import type { SimNetwork } from "./network.js";
@@ -49,6 +49,8 @@ export interface NodeEnvironment {
   node(id: number): SimNode | undefined;
   respond(from: number, to: number, response: ClientResponse): void;
   fail(error: unknown, node: number): void;
+  /** A checker inside a node found a violation (recorded like the cluster-wide checkers'). */
+  violation(checker: CheckerName, message: string): void;
   /** A node is about to wait for an fsync (the fault injector may crash it in the window). */
   crashDuringPersist(node: SimNode): void;
   /** Whether a leader that is about to apply new commits should crash right after (fault injection). */
@@ -72,7 +74,11 @@ export class SimNode {
   readonly disk = new SimDisk();
   private sm: ExactlyOnceStateMachine | undefined;
   private kv: KvStateMachine | undefined;
-  private persisting = false;
+  /**
+   * Readies handed out and not yet advanced, oldest first; `durable` once their fsync finished.
+   * More than one only when the profile pipelines (readiesInFlight > 1).
+   */
+  private inFlight: Array<{ ready: Ready; replica: Replica; durable: boolean }> = [];
   appliedSlot: Slot = 0;
   private lastSnapshotSlot: Slot = 0;
   private readonly tickPeriodMs: number;
@@ -102,7 +108,7 @@ export class SimNode {
     assert(!this.up, "start a stopped node");
     this.incarnation++;
     this.up = true;
-    this.persisting = false;
+    this.inFlight = [];
     this.deferredSnapshot = undefined;
     const durable = this.readDurable();
     this.kv = new KvStateMachine();
@@ -158,7 +164,7 @@ export class SimNode {
     this.replica = undefined;
     this.sm = undefined;
     this.kv = undefined;
-    this.persisting = false;
+    this.inFlight = [];
     this.writeWaiters.clear();
     this.reads.clear();
     this.deferredSnapshot = undefined;
@@ -196,18 +202,47 @@ export class SimNode {
   }
 
   send(message: Message): void {
+    const notDurable = this.replyNotDurable(message);
+    if (notDurable !== undefined) this.env.violation("replyDurability", `node ${this.id}: ${notDurable}`);
     const bytes = encodeMessage(message);
     this.env.network.send(this.id, message.to, bytes, (payload) => this.env.node(message.to)?.deliver(payload));
   }
 
+  /**
+   * Why `message` vouches for state this node's disk does not hold durably, if it does: a Promise
+   * for a ballot not durably promised, or an Accepted for slots beyond the durable log.
+   */
+  private replyNotDurable(message: Message): string | undefined {
+    if (message.type === "promise") {
+      const promised = this.disk.durableHardState?.promisedBallot;
+      if (promised === undefined || compareBallots(promised, message.ballot) < 0) {
+        return `promise for ${message.ballot.round}.${message.ballot.replicaId} sent before it was durable`;
+      }
+    } else if (message.type === "accepted" && message.matchedSlot > this.disk.durableLastSlot) {
+      return `accepted through slot ${message.matchedSlot} sent with slots only through ${this.disk.durableLastSlot} durable`;
+    }
+    return undefined;
+  }
+
   processReady(): void {
-    while (this.up && !this.persisting && this.replica !== undefined) {
+    while (this.up && this.replica !== undefined && this.mayTakeReady()) {
       let ready: Ready | undefined;
       this.guard(() => (ready = this.replica!.ready()));
       if (ready === undefined || !this.up) return;
       const current = ready;
       this.guard(() => this.handleReady(current));
     }
+  }
+
+  /**
+   * One Ready at a time, or with a pipelining profile up to readiesInFlight; a due snapshot
+   * (taken only with nothing in flight) stops new ones until the pipeline drains.
+   */
+  private mayTakeReady(): boolean {
+    if (this.inFlight.length === 0) return true;
+    if (this.inFlight.length >= this.env.profile.readiesInFlight) return false;
+    const applied = this.replica!.status().appliedSlot;
+    return applied - this.lastSnapshotSlot < this.env.profile.snapshotEverySlots;
   }
 
   private handleReady(ready: Ready): void {
@@ -225,6 +260,8 @@ export class SimNode {
     this.handleLoads(ready);
     this.handleSnapshotSends(ready);
     const persist = ready.persist;
+    // The core's pipelining promise: a Ready handed out while others are in flight only appends.
+    assert(this.inFlight.length === 0 || (persist.hardState === undefined && persist.truncateFromSlot === undefined), "a pipelined Ready carries no hard state or truncation");
     if (persist.hardState !== undefined) this.disk.writeHardState(persist.hardState);
     if (persist.truncateFromSlot !== undefined) {
       // The hard state (promise, recovering flag) must be durable before the truncation.
@@ -232,20 +269,32 @@ export class SimNode {
       this.disk.truncate(persist.truncateFromSlot);
     }
     for (const entry of persist.entries) this.disk.append(entry);
-    if (!persist.syncRequired) {
-      this.finishReady(replica, ready);
+    const flight = { ready, replica, durable: !persist.syncRequired };
+    this.inFlight.push(flight);
+    if (flight.durable) {
+      this.finishDurable();
       return;
     }
-    this.persisting = true;
     this.env.crashDuringPersist(this);
     const incarnation = this.incarnation;
-    this.env.queue.after(this.env.profile.fsyncLatencyMs, () => {
+    // With pipelining, fsyncs take varying times and may finish out of order; Readies are still
+    // advanced in order.
+    const latency = this.env.profile.readiesInFlight > 1 ? this.env.profile.fsyncLatencyMs * (0.5 + this.env.random.float()) : this.env.profile.fsyncLatencyMs;
+    this.env.queue.after(latency, () => {
       if (this.incarnation !== incarnation || !this.up) return;
       this.disk.sync();
-      this.persisting = false;
-      this.guard(() => this.finishReady(replica, ready));
+      flight.durable = true;
+      this.finishDurable();
       this.processReady();
     });
+  }
+
+  /** Advances, oldest first, every Ready whose persist (and every earlier one's) is durable. */
+  private finishDurable(): void {
+    while (this.up && this.inFlight.length > 0 && this.inFlight[0].durable) {
+      const { replica, ready } = this.inFlight.shift()!;
+      this.guard(() => this.finishReady(replica, ready));
+    }
   }
 
   private finishReady(replica: Replica, ready: Ready): void {
@@ -253,6 +302,8 @@ export class SimNode {
     this.guard(() => (after = replica.advance(ready)));
     if (!this.up) return;
     for (const m of after) this.send(m);
+    // Snapshots and installs happen between Readies: with none in flight.
+    if (this.inFlight.length > 0) return;
     this.maybeSnapshot();
     if (this.deferredSnapshot !== undefined) {
       const deferred = this.deferredSnapshot;
@@ -433,7 +484,7 @@ export class SimNode {
   /** A snapshot streamed from a leader arrived. Returns whether it was installed (or will be). */
   receiveSnapshot(meta: SnapshotMeta, image: Uint8Array, from: number): boolean {
     if (!this.up || this.replica === undefined) return false;
-    if (this.persisting) {
+    if (this.inFlight.length > 0) {
       this.deferredSnapshot = { meta, image, from };
       return true;
     }

@@ -48,6 +48,8 @@ export interface FaultProfile {
   /** Probability that a leader crashes right after learning that its commit slot advanced. */
   crashAfterCommitRate: number;
   safetyPhaseMs: number;
+  /** Readies a node persists at once (1: advance each before the next ready(); more: pipelining). */
+  readiesInFlight: number;
 }
 
 export const TICK_MS = 10;
@@ -96,6 +98,7 @@ export function drawProfile(random: SeededRandom): FaultProfile {
     crashAfterCommitRate: random.chance(0.5) ? 0 : random.float() * 0.05,
     safetyPhaseMs: random.range(2000, 5000),
     announceCommits: random.chance(0.5),
+    readiesInFlight: pick(random, [1, 1, 2, 4]),
   };
 }
 
@@ -129,6 +132,7 @@ export function formatProfile(p: FaultProfile): string {
     `crashInFsync=${p.crashDuringPersistRate.toFixed(4)}`,
     `crashAfterCommit=${p.crashAfterCommitRate.toFixed(3)}`,
     `safety=${p.safetyPhaseMs}ms`,
+    `readiesInFlight=${p.readiesInFlight}`,
   ];
   return parts.join(" ");
 }

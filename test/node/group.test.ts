@@ -10,6 +10,8 @@ import { SeededRandom } from "../../src/util/random.js";
 import { silentLogger } from "../../src/util/logger.js";
 import type { SnapshotChunks, StateMachine } from "../../src/util/state-machine.js";
 import { tempDir } from "../helpers/tmp.js";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 
 class ListMachine implements StateMachine<number> {
   items: string[] = [];
@@ -114,6 +116,26 @@ test("a single-voter group leads, applies proposals in order, and recovers them 
   const next = await again.propose(new TextEncoder().encode("after"));
   assert.ok(next.ok);
   assert.equal(restored.items.at(-1), "after");
+});
+
+test("a close while a snapshot streams abandons it: no snapshot or unfinished file is left, and a restart replays the log", async (t) => {
+  const dir = tempDir(t);
+  const sm = new StreamingListMachine();
+  const group = await open(dir, sm);
+  const ticker = setInterval(() => group.tick(), 10);
+  t.after(() => clearInterval(ticker));
+  group.campaign();
+  await until(() => group.isLeaderReady);
+  for (let i = 0; i < 300; i++) await group.propose(new TextEncoder().encode(`v${i}`));
+  // The capture streams 300 items at a millisecond each; the close lands in the middle of it.
+  const snapshot = group.snapshotNow();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(sm.streamsStarted, 1);
+  await group.close();
+  await snapshot;
+  assert.deepEqual(readdirSync(join(dir, "snapshots")), [], "neither a snapshot nor its temp file remains");
+  const { restored } = await reopenAsLeader(t, dir);
+  assert.deepEqual(restored.items, Array.from({ length: 300 }, (_, i) => `v${i}`));
 });
 
 test("a streamed snapshot is the state where it began, while proposals go on being applied; restart restores it and replays the rest", async (t) => {

@@ -1,5 +1,5 @@
-// Goal: the Replica's contract with its driver, checked directly: ready()/advance() pairing is
-// enforced; promises and Accepted replies are only released by advance() (after the persist);
+// Goal: the Replica's contract with its driver, checked directly: ready()/advance() order is
+// enforced, pipelined Readies only append and are bounded; promises and Accepted replies are only released by advance() (after the persist);
 // propose() answers with typed results; a restarted candidate never reuses a ballot; and the
 // rarely reached ballot-step overflow resets the tail safely (recovering flag before truncation).
 // Method: replicas driven by hand with crafted messages.
@@ -39,15 +39,49 @@ const accept = (to: number, ballot: Ballot, prevSlot: number, values: string[], 
   ...extra,
 });
 
-test("replica: ready() twice without advance(), or advance() of another Ready, is a programmer error", () => {
+test("replica: advance() out of order, twice, or of another Ready is a programmer error", () => {
   const r = make(1);
   r.campaignNow();
   const ready = r.ready();
   assert.ok(ready !== undefined);
-  assert.throws(() => r.ready(), ProgrammerError);
+  assert.equal(r.ready(), undefined, "nothing new to hand out while the campaign's Ready is in flight");
   assert.throws(() => r.advance({ ...ready, number: ready.number + 1 }), ProgrammerError);
   r.advance(ready);
   assert.throws(() => r.advance(ready), ProgrammerError);
+});
+
+test("replica: pipelined Readies only append, are bounded by readiesInFlightMax, and advance in order", () => {
+  const r = make(2, bootstrapState(group), { readiesInFlightMax: 2 });
+  const leader = { round: 1, replicaId: 1 };
+  for (let i = 0; i < 10; i++) r.tick();
+  r.step({ type: "prepare", from: replicaId(1), to: replicaId(2), ballot: leader, fromSlot: 1, force: false });
+  cycle(r);
+  r.step(accept(2, leader, 0, ["a"]));
+  const first = r.ready()!;
+  assert.equal(first.persist.entries.length, 1);
+  // While the first is being persisted, more entries arrive: a second Ready appends them.
+  r.step(accept(2, leader, 1, ["b"]));
+  const second = r.ready()!;
+  assert.ok(second !== undefined, "a second Ready is handed out before the first is advanced");
+  assert.deepEqual(second.persist.entries.map((e) => e.slot), [2]);
+  assert.equal(second.persist.hardState, undefined);
+  assert.equal(second.persist.truncateFromSlot, undefined);
+  assert.equal(second.messages.filter((m) => m.type === "accepted").length, 0, "its Accepted waits for its advance");
+  r.step(accept(2, leader, 2, ["c"]));
+  assert.equal(r.ready(), undefined, "readiesInFlightMax (2) Readies are in flight: a third waits");
+  assert.throws(() => r.advance(second), ProgrammerError, "the newer Ready cannot be advanced first");
+  assert.deepEqual(r.advance(first).map((m) => m.type), ["accepted"]);
+  const third = r.ready()!;
+  assert.deepEqual(third.persist.entries.map((e) => e.slot), [3]);
+  // A higher ballot needs a durable promise: with Readies in flight, nothing more is handed out.
+  r.step({ type: "prepare", from: replicaId(3), to: replicaId(2), ballot: { round: 2, replicaId: 3 }, fromSlot: 1, force: true });
+  assert.equal(r.ready(), undefined, "a hard-state write waits until every earlier Ready is advanced");
+  r.advance(second);
+  assert.equal(r.ready(), undefined);
+  r.advance(third);
+  const promise = cycle(r);
+  assert.ok(promise.ready?.persist.hardState !== undefined, "the promise is persisted once the pipeline drained");
+  assert.ok(promise.after.some((m) => m.type === "promise"));
 });
 
 test("replica: promises and Accepted replies leave only through advance(), after the persist", () => {

@@ -35,6 +35,8 @@ const REQUIRED_MARKS = [
   "recoveringExit",
   "transfer",
   "announceCommit",
+  "pipelinedReady",
+  "pipelineHeld",
 ];
 
 test(`simulator: ${SEEDS} seeds with faults, zero violations`, () => {
