@@ -5,14 +5,16 @@
 // codec is compact and bounded; decoding is a trust boundary like any other (CoordDecodeError),
 // because a replica must survive a corrupt entry deterministically rather than crash-loop.
 //
-// Layout (big-endian): u8 format, u8 kind, u64 wallTimeMs, i64 sessionId, u32 identity count +
-// (scheme, id) strings, then the kind's payload. Strings are u32 length + UTF-8, data is i32
-// length (-1 = null) + bytes.
+// Layout (big-endian): u8 format, u8 kind, u64 wallTimeMs, i64 sessionId, u32 owner (format 2),
+// u32 identity count + (scheme, id) strings, then the kind's payload. Strings are u32 length +
+// UTF-8, data is i32 length (-1 = null) + bytes. Format 2 added `owner`, the node serving the
+// session's connection (SessionMoved); format 1 commands (in logs written before) read owner 0.
 import { assert } from "../util/assert.js";
 import { ByteReader, ByteWriter, CoordDecodeError } from "./binary.js";
 import type { Acl, Identity } from "./types.js";
 
-const FORMAT = 1;
+const FORMAT = 2;
+const FORMAT_WITHOUT_OWNER = 1;
 
 /** Op codes of the write ops a command can carry: ZooKeeper's own numbers (`ZooDefs.OpCode`). */
 export const CoordOp = {
@@ -53,6 +55,11 @@ export type CommandBody =
   /** A barrier for sync(): applies nothing, answers when everything before it has applied. */
   | { kind: "sync" }
   /**
+   * The session's connection moved to the node in the command's `owner`: from now on, writes
+   * from any other node's (stale) connection of the session fail with SessionMoved.
+   */
+  | { kind: "moveSession" }
+  /**
    * Sets the cluster-wide session secret (session passwords are an HMAC of the session id under
    * it, so any node can check a reconnecting client). The first one applied wins; later ones are
    * no-ops, so two leaders racing to set it agree on one value.
@@ -64,6 +71,11 @@ export interface Command {
   wallTimeMs: number;
   /** The requesting session; 0n for system commands (expire). */
   sessionId: bigint;
+  /**
+   * The node serving the session's connection (1..254), checked against the session's owner;
+   * 0 (or absent) for commands that belong to no connection (expiry, leader housekeeping).
+   */
+  owner?: number;
   /** The connection's identities: ("ip", addr) always, plus digest/super ids from addAuth. */
   identities: Identity[];
   body: CommandBody;
@@ -81,7 +93,9 @@ export const COMMAND_LIMITS = {
 
 const scratch = new ByteWriter(4096);
 
-const KIND_CODES = { op: 1, multi: 2, createSession: 3, closeSession: 4, expire: 5, sync: 6, setSecret: 7 } as const;
+const KIND_CODES = { op: 1, multi: 2, createSession: 3, closeSession: 4, expire: 5, sync: 6, setSecret: 7, moveSession: 8 } as const;
+/** A node id fits a session id's top byte. */
+const OWNER_MAX = 255;
 /** Longest session secret a command may carry. */
 const SECRET_BYTES_MAX = 1024;
 
@@ -181,6 +195,9 @@ export function encodeCommand(command: Command, allocate?: (size: number) => Uin
   w.u8(KIND_CODES[command.body.kind]);
   w.safeInt(command.wallTimeMs);
   w.i64(command.sessionId);
+  const owner = command.owner ?? 0;
+  assert(Number.isInteger(owner) && owner >= 0 && owner <= OWNER_MAX, `command owner ${owner}`);
+  w.u32(owner);
   w.u32(command.identities.length);
   for (const identity of command.identities) {
     w.string(identity.scheme);
@@ -214,6 +231,7 @@ export function encodeCommand(command: Command, allocate?: (size: number) => Uin
       break;
     case "closeSession":
     case "sync":
+    case "moveSession":
       break;
   }
   return w.finish(allocate);
@@ -246,6 +264,8 @@ function readBody(r: ByteReader, kind: number, at: number): CommandBody {
     }
     case KIND_CODES.sync:
       return { kind: "sync" };
+    case KIND_CODES.moveSession:
+      return { kind: "moveSession" };
     case KIND_CODES.setSecret: {
       const secretAt = r.position;
       const secret = r.bytesOrNull(SECRET_BYTES_MAX);
@@ -261,11 +281,14 @@ function readBody(r: ByteReader, kind: number, at: number): CommandBody {
 export function decodeCommand(bytes: Uint8Array): Command {
   const r = new ByteReader(bytes);
   const format = r.u8();
-  if (format !== FORMAT) throw new CoordDecodeError(`unknown command format ${format}`, 0);
+  if (format !== FORMAT && format !== FORMAT_WITHOUT_OWNER) throw new CoordDecodeError(`unknown command format ${format}`, 0);
   const kindAt = r.position;
   const kind = r.u8();
   const wallTimeMs = r.safeInt();
   const sessionId = r.i64();
+  const ownerAt = r.position;
+  const owner = format === FORMAT ? r.u32() : 0;
+  if (owner > OWNER_MAX) throw new CoordDecodeError(`command owner ${owner} is not a node id`, ownerAt);
   const identityCount = r.count(8, COMMAND_LIMITS.identitiesMax, "identity");
   const identities: Identity[] = [];
   for (let i = 0; i < identityCount; i++) {
@@ -275,7 +298,7 @@ export function decodeCommand(bytes: Uint8Array): Command {
   }
   const body = readBody(r, kind, kindAt);
   r.expectEnd("command");
-  return { wallTimeMs, sessionId, identities, body };
+  return { wallTimeMs, sessionId, owner, identities, body };
 }
 
 const KIND_NAMES = new Map<number, CommandBody["kind"]>(Object.entries(KIND_CODES).map(([name, code]) => [code, name as CommandBody["kind"]]));
@@ -285,12 +308,13 @@ const KIND_NAMES = new Map<number, CommandBody["kind"]>(Object.entries(KIND_CODE
  * after apply, e.g. to close the connection of a session that a closeSession just removed).
  * Undefined when the bytes are too short or of another format.
  */
-export function peekCommand(bytes: Uint8Array): { kind: CommandBody["kind"]; sessionId: bigint } | undefined {
-  if (bytes.length < 18 || bytes[0] !== FORMAT) return undefined;
+export function peekCommand(bytes: Uint8Array): { kind: CommandBody["kind"]; sessionId: bigint; owner: number } | undefined {
+  const format = bytes[0];
+  if (bytes.length < 18 || (format !== FORMAT && format !== FORMAT_WITHOUT_OWNER) || (format === FORMAT && bytes.length < 22)) return undefined;
   const kind = KIND_NAMES.get(bytes[1]);
   if (kind === undefined) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { kind, sessionId: view.getBigInt64(10) };
+  return { kind, sessionId: view.getBigInt64(10), owner: format === FORMAT ? view.getUint32(18) : 0 };
 }
 
 /** Where the wall time sits in an encoded command: 8 bytes after the format and kind bytes. */

@@ -14,6 +14,7 @@ export const CoordError = {
   nodeExists: -110,
   notEmpty: -111,
   sessionExpired: -112,
+  sessionMoved: -118,
   invalidACL: -114,
 } as const;
 export type CoordErrorName = keyof typeof CoordError;

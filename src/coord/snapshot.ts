@@ -4,7 +4,7 @@
 //
 // Layout (big-endian): "SZKS", u8 format, i64 lastZxid, bool extendedTypesEnabled, (format 2)
 // session secret as i32 length (-1 none) + bytes; u32 session
-// count + (i64 id, i32 timeoutMs) sorted by id; u32 node count; then the nodes in pre-order with
+// count + (i64 id, i32 timeoutMs, (format 3) u8 owner) sorted by id; u32 node count; then the nodes in pre-order with
 // children sorted: name (root ""), u32 child count, data (i32 length, -1 null), u32 ACL index —
 // when the index is new the ACL list follows inline (u32 entries × (i32 perms, scheme, id)), so
 // ACLs are stored once, in order of first use — i64 czxid/mzxid/pzxid/ctime/mtime, i32
@@ -17,8 +17,8 @@ import { DataTree, childCount, type AclRef, type SnapshotFields, type Znode } fr
 import { NodeKind, type Acl, type NodeKindValue } from "./types.js";
 
 const MAGIC = [0x53, 0x5a, 0x4b, 0x53]; // "SZKS"
-/** Format 2 added the session secret; format 1 images (no secret) still restore. */
-const FORMAT = 2;
+/** Format 2 added the session secret, format 3 each session's owner; older images still restore. */
+const FORMAT = 3;
 const CHUNK_BYTES = 64 * 1024;
 const STRING_BYTES_MAX = 1024 * 1024 * 1024;
 /** A session secret is 32 bytes; anything much longer is a corrupt image. */
@@ -97,6 +97,7 @@ function writeHeader(w: ByteWriter, tree: DataTree, meta: SnapshotMeta): number 
   for (const [id, session] of sessions) {
     w.i64(id);
     w.i32(session.timeoutMs);
+    w.u8(session.owner);
   }
   w.u32(tree.nodes.size);
   return tree.nodes.size;
@@ -239,7 +240,7 @@ export function readSnapshot(bytes: Uint8Array): SnapshotMeta & { tree: DataTree
   const r = new ByteReader(bytes);
   for (const byte of MAGIC) if (r.u8() !== byte) throw new CoordDecodeError("not a coordination snapshot", 0);
   const format = r.u8();
-  if (format !== FORMAT && format !== 1) throw new CoordDecodeError(`unknown snapshot format ${format}`, 4);
+  if (format !== FORMAT && format !== 1 && format !== 2) throw new CoordDecodeError(`unknown snapshot format ${format}`, 4);
   const lastZxid = r.i64();
   const extendedTypesEnabled = r.bool();
   const sessionSecret = format >= 2 ? r.bytesOrNull(SESSION_SECRET_BYTES_MAX) : null;
@@ -249,8 +250,9 @@ export function readSnapshot(bytes: Uint8Array): SnapshotMeta & { tree: DataTree
     const at = r.position;
     const id = r.i64();
     const timeoutMs = r.i32();
+    const owner = format >= 3 ? r.u8() : 0;
     if (tree.sessions.has(id)) throw new CoordDecodeError(`duplicate session ${id}`, at);
-    tree.sessions.set(id, { timeoutMs, ephemerals: new Set() });
+    tree.sessions.set(id, { timeoutMs, ephemerals: new Set(), owner });
   }
   const nodeCount = r.count(60, Number.MAX_SAFE_INTEGER, "node");
   if (nodeCount === 0) throw new CoordDecodeError("snapshot without a root", r.position);

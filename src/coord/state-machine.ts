@@ -117,6 +117,8 @@ interface ApplyContext {
   readonly zxid: bigint;
   readonly timeMs: bigint;
   readonly sessionId: bigint;
+  /** The node serving the command's connection (0: none, e.g. the leader's expiry). */
+  readonly owner: number;
   readonly identities: readonly Identity[];
   readonly events: WatchEvent[];
   /** Present inside a multi: mutations push their undo here. */
@@ -189,6 +191,7 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
       zxid,
       timeMs: BigInt(command.wallTimeMs),
       sessionId: command.sessionId,
+      owner: command.owner ?? 0,
       identities: command.identities,
       events,
       undo: undefined,
@@ -202,7 +205,9 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
       case "multi":
         return this.applyMulti(ctx, body.ops);
       case "createSession":
-        return { zxid, err: this.createSession(command.sessionId, body.timeoutMs), events };
+        return { zxid, err: this.createSession(command.sessionId, body.timeoutMs, ctx.owner), events };
+      case "moveSession":
+        return { zxid, err: this.moveSession(ctx), events };
       case "closeSession":
         return { zxid, err: this.closeSession(ctx), events };
       case "expire":
@@ -233,10 +238,17 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
     }
   }
 
-  /** ZooKeeper's session check: writes from a session that is gone fail with SessionExpired. */
+  /**
+   * ZooKeeper's session check (`SessionTracker.checkSession`): writes from a session that is gone
+   * fail with SessionExpired, and writes from a connection the session has moved away from (its
+   * node is not the session's owner) with SessionMoved.
+   */
   private sessionProblem(ctx: ApplyContext): number | undefined {
     if (ctx.sessionId === 0n) return undefined;
-    return this.tree.sessions.has(ctx.sessionId) ? undefined : CoordError.sessionExpired;
+    const session = this.tree.sessions.get(ctx.sessionId);
+    if (session === undefined) return CoordError.sessionExpired;
+    if (ctx.owner !== 0 && session.owner !== 0 && ctx.owner !== session.owner) return CoordError.sessionMoved;
+    return undefined;
   }
 
   private emit(ctx: ApplyContext, type: WatchEventTypeValue, path: string, acl: readonly Acl[]): void {
@@ -368,13 +380,27 @@ export class CoordStateMachine implements StateMachine<CoordApplyResult> {
 
   // ---- sessions ----
 
-  private createSession(sessionId: bigint, timeoutMs: number): number {
+  private createSession(sessionId: bigint, timeoutMs: number, owner: number): number {
     // 0 means "no session"; the container marker and the TTL range (top byte 0xFF) are taken.
     if (sessionId === 0n || sessionId === CONTAINER_EPHEMERAL_OWNER || sessionId >> 56n === -1n) return CoordError.badArguments;
     if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) return CoordError.badArguments;
     if (this.tree.sessions.has(sessionId)) return CoordError.badArguments;
-    this.tree.sessions.set(sessionId, { timeoutMs, ephemerals: new Set() });
+    this.tree.sessions.set(sessionId, { timeoutMs, ephemerals: new Set(), owner });
     return 0;
+  }
+
+  /** The session's connection is now served by `ctx.owner` (ZooKeeper's revalidation on reconnect). */
+  private moveSession(ctx: ApplyContext): number {
+    const session = this.tree.sessions.get(ctx.sessionId);
+    if (session === undefined) return CoordError.sessionExpired;
+    if (ctx.owner === 0) return CoordError.badArguments;
+    session.owner = ctx.owner;
+    return 0;
+  }
+
+  /** The node serving the session (0: not recorded), or undefined for no such session. */
+  sessionOwner(sessionId: bigint): number | undefined {
+    return this.tree.sessions.get(sessionId)?.owner;
   }
 
   /** Removes the session and all its ephemerals in this one zxid, firing their watches (sorted order). */

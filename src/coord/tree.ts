@@ -106,6 +106,8 @@ export interface Znode {
 export interface Session {
   timeoutMs: number;
   ephemerals: Set<string>;
+  /** The node whose connection serves the session (0: not recorded); see CoordError.sessionMoved. */
+  owner: number;
 }
 
 /** What a snapshot writes of a node's own fields (a live Znode is one). */

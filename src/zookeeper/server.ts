@@ -36,6 +36,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { hostname } from "node:os";
 import { Gauge, type Registry } from "prom-client";
 import { LabeledCounter, LabeledHistogram, type CounterChild, type HistogramChild } from "../util/metrics.js";
+import { CoordError } from "../coord/errors.js";
 import { aclPermits } from "../coord/acl.js";
 import { WALL_TIME_OFFSET, encodeCommand, peekCommand, withWallTime, type CommandBody } from "../coord/commands.js";
 import { CoordStateMachine, type CoordApplyResult, type MultiReadOp as CoordMultiReadOp } from "../coord/state-machine.js";
@@ -480,7 +481,21 @@ export class ZooKeeperServer {
 
   /** A command stamped with this node's wall time (ctime/mtime and TTL decisions come from it). */
   private encode(body: CommandBody, sessionId: bigint, identities: readonly Identity[]): Buffer {
-    return encodeCommand({ wallTimeMs: Math.floor(this.options.clock.wallMs()), sessionId, identities: identities as Identity[], body }, (size) => Buffer.allocUnsafe(size)) as Buffer;
+    return encodeCommand(
+      { wallTimeMs: Math.floor(this.options.clock.wallMs()), sessionId, owner: this.options.runtime.nodeId, identities: identities as Identity[], body },
+      (size) => Buffer.allocUnsafe(size),
+    ) as Buffer;
+  }
+
+  /** Proposes a command and resolves with its result code once the LEADER has applied it (undefined: not applied). */
+  private async proposeAtLeader(body: CommandBody, sessionId: bigint): Promise<{ err: number } | undefined> {
+    const bytes = this.encode(body, sessionId, []);
+    if (this.isLeader || this.group.role === "leader") {
+      const outcome = await this.group.propose(bytes);
+      return outcome.ok ? { err: outcome.result.err } : undefined;
+    }
+    const forwarded = await this.options.runtime.proposeToLeader<CoordApplyResult>(COORD_GROUP_ID, bytes, { once: true });
+    return forwarded.ok ? { err: forwarded.result.err } : undefined;
   }
 
   /**
@@ -591,6 +606,16 @@ export class ZooKeeperServer {
       return;
     }
     if (result.err !== 0) return;
+    if (header.kind === "moveSession") {
+      // The session's connection moved to another node: this node's connection of it is stale.
+      const previous = this.owners.get(header.sessionId);
+      if (previous && header.owner !== this.options.runtime.nodeId) {
+        previous.stale = true;
+        this.watches.removeConnection(previous.framed.id);
+        this.owners.delete(header.sessionId);
+      }
+      return;
+    }
     if (header.kind === "createSession") {
       const timeoutMs = this.sm.sessionTimeoutMs(header.sessionId);
       if (this.tracker && timeoutMs !== undefined) this.tracker.track(header.sessionId, timeoutMs, this.options.clock.monotonicMs());
@@ -942,9 +967,31 @@ export class ZooKeeperServer {
       return;
     }
     this.touch(sessionId);
-    this.establish(connection, sessionId, liveTimeoutMs);
-    this.sendConnectResponse(connection, slot, request, liveTimeoutMs, sessionId, expected);
-    done();
+    if (this.sm.sessionOwner(sessionId) === this.options.runtime.nodeId) {
+      this.establish(connection, sessionId, liveTimeoutMs);
+      this.sendConnectResponse(connection, slot, request, liveTimeoutMs, sessionId, expected);
+      done();
+      return;
+    }
+    // The session moves here from another node (ZooKeeper revalidates it with the leader): once
+    // the move is applied, writes from its old connection there fail with SessionMoved. Only the
+    // leader's apply is awaited, not this node's: a node that trails still takes the session at
+    // once (its reads wait for lastZxidSeen in serve), and every write of the new connection is
+    // proposed after the move.
+    void this.proposeAtLeader({ kind: "moveSession" }, sessionId).then((result) => {
+      if (connection.state === "closing") {
+        slot.resolve(null);
+      } else if (result === undefined || result.err !== 0) {
+        // Expired meanwhile, or the move could not be applied: the client tries again or elsewhere.
+        if (result?.err === CoordError.sessionExpired) this.sendConnectResponse(connection, slot, request, 0, 0n, new Uint8Array(PASSWORD_BYTES));
+        else slot.resolve(null);
+        this.closeConnection(connection);
+      } else {
+        this.establish(connection, sessionId, liveTimeoutMs);
+        this.sendConnectResponse(connection, slot, request, liveTimeoutMs, sessionId, expected);
+      }
+      done();
+    });
   }
 
   private allocateSessionId(): bigint {

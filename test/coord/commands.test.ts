@@ -17,6 +17,7 @@ const SEED = 9090;
 const anyCommand: fc.Arbitrary<Command> = fc.record({
   wallTimeMs: fc.maxSafeNat(),
   sessionId: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  owner: fc.integer({ min: 0, max: 255 }),
   identities: fc.array(fc.record({ scheme: fc.string({ unit: "grapheme", maxLength: 8 }), id: fc.string({ unit: "grapheme", maxLength: 20 }) }), { maxLength: 4 }),
   body: commandBody,
 });
@@ -63,8 +64,8 @@ test("the encoding is compact: a typical create costs little beyond its path, da
     identities: [{ scheme: "ip", id: "127.0.0.1" }],
     body: { kind: "op", op: { type: CoordOp.create, path: "/app/locks/lock-", data: new Uint8Array(10), acl: [{ perms: 31, id: { scheme: "world", id: "anyone" } }], flags: 3, ttl: -1n } },
   });
-  // 18 header + 23 identity + 1 type + 20 path + 14 data + 27 ACL + 4 flags = 107.
-  assert.equal(bytes.length, 107);
+  // 22 header (with the owner) + 23 identity + 1 type + 20 path + 14 data + 27 ACL + 4 flags = 111.
+  assert.equal(bytes.length, 111);
 });
 
 test("random and mutated command bytes: decoded or CoordDecodeError; apply never throws and stays deterministic", () => {
@@ -104,9 +105,9 @@ test("random and mutated command bytes: decoded or CoordDecodeError; apply never
 
 test("hostile counts are refused before allocating", () => {
   const base = encodeCommand({ wallTimeMs: 0, sessionId: 0n, identities: [], body: { kind: "sync" } });
-  // identity count claims 2^32-1 entries in a 23-byte command
+  // identity count claims 2^32-1 entries in a 27-byte command
   const bytes = Uint8Array.from(base);
-  new DataView(bytes.buffer).setUint32(18, 0xffffffff);
+  new DataView(bytes.buffer).setUint32(22, 0xffffffff);
   assert.throws(() => decodeCommand(bytes), (e: unknown) => e instanceof CoordDecodeError && /count/.test(e.message));
   assert.ok(COMMAND_LIMITS.identitiesMax < 0xffffffff);
 });

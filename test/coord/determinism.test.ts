@@ -67,7 +67,7 @@ test("snapshot at any point, restore, continue: same bytes and results as the st
 
 test("the determinism check catches a replica that depends on something outside the log", () => {
   // A planted bug: one replica sees a different wall clock for one command (as if it read its own).
-  const steps: Step[] = [{ advanceMs: 5, sessionId: 0n, identities: [], body: { kind: "op", op: { type: CoordOp.create, path: "/a", data: null, acl: [...OPEN_ACL_UNSAFE], flags: 0, ttl: -1n } }, sameSlot: false }];
+  const steps: Step[] = [{ advanceMs: 5, sessionId: 0n, identities: [], body: { kind: "op", op: { type: CoordOp.create, path: "/a", data: null, acl: [...OPEN_ACL_UNSAFE], flags: 0, ttl: -1n } }, owner: 0, sameSlot: false }];
   const a = new CoordStateMachine();
   const b = new CoordStateMachine();
   runAll(a, steps);

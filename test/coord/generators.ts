@@ -58,6 +58,7 @@ export const commandBody: fc.Arbitrary<CommandBody> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<CommandBody>({ kind: "closeSession" }) },
   { weight: 1, arbitrary: fc.record({ paths: fc.array(path, { maxLength: 3 }), neverUsed: fc.constantFrom(0, 1) }).map((x): CommandBody => ({ kind: "expire", paths: x.paths, containerNeverUsedMsMax: x.neverUsed })) },
   { weight: 1, arbitrary: fc.constant<CommandBody>({ kind: "sync" }) },
+  { weight: 1, arbitrary: fc.constant<CommandBody>({ kind: "moveSession" }) },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 32 }).map((secret): CommandBody => ({ kind: "setSecret", secret })) },
 );
 
@@ -67,6 +68,8 @@ export const stepArbitrary = fc.record({
   sessionId: fc.oneof({ weight: 3, arbitrary: fc.constant(0n) }, { weight: 4, arbitrary: fc.constantFrom(1n, 2n) }, { weight: 1, arbitrary: fc.constant(SESSIONS[3]) }),
   identities: fc.oneof({ weight: 4, arbitrary: fc.constant(IDENTITY_SETS[0]) }, { weight: 1, arbitrary: fc.constantFrom(...IDENTITY_SETS.slice(1)) }),
   body: commandBody,
+  /** The node serving the connection: mostly node 1, sometimes 2 (a moved session), 0 for none. */
+  owner: fc.oneof({ weight: 6, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(0, 2) }),
   /** Whether this command shares the previous one's slot (a batch), as index+1. */
   sameSlot: fc.boolean(),
 });
@@ -86,12 +89,12 @@ export function positioned(steps: readonly Step[]): Array<{ command: Command; sl
       }
     }
     nowMs += step.advanceMs;
-    return { command: { wallTimeMs: nowMs, sessionId: step.sessionId, identities: step.identities, body: step.body }, slot, index };
+    return { command: { wallTimeMs: nowMs, sessionId: step.sessionId, owner: step.owner, identities: step.identities, body: step.body }, slot, index };
   });
 }
 
 /** Sessions 1 and 2 exist at the start, so session-bound ops mostly reach the tree. */
-const OPENING: Step[] = [1n, 2n].map((sessionId) => ({ advanceMs: 0, sessionId, identities: IDENTITY_SETS[0], body: { kind: "createSession", timeoutMs: 30_000 }, sameSlot: false }));
+const OPENING: Step[] = [1n, 2n].map((sessionId) => ({ advanceMs: 0, sessionId, identities: IDENTITY_SETS[0], body: { kind: "createSession", timeoutMs: 30_000 }, owner: 1, sameSlot: false }));
 
 export function stepsArbitrary(maxLength: number): fc.Arbitrary<Step[]> {
   return fc.array(stepArbitrary, { minLength: 1, maxLength, size: "max" }).map((steps) => [...OPENING, ...steps]);

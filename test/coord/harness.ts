@@ -10,6 +10,8 @@ export const IP_LOCAL: Identity = { scheme: "ip", id: "127.0.0.1" };
 
 export interface Caller {
   sessionId?: bigint;
+  /** The node serving the caller's connection (default 0: none, never refused as moved). */
+  owner?: number;
   identities?: Identity[];
 }
 
@@ -23,7 +25,7 @@ export class Harness {
   }
 
   command(body: CommandBody, caller: Caller = {}): Command {
-    return { wallTimeMs: this.nowMs, sessionId: caller.sessionId ?? 0n, identities: caller.identities ?? [IP_LOCAL], body };
+    return { wallTimeMs: this.nowMs, sessionId: caller.sessionId ?? 0n, owner: caller.owner ?? 0, identities: caller.identities ?? [IP_LOCAL], body };
   }
 
   /** Applies one command alone in the next slot (index 0). */

@@ -39,8 +39,8 @@ test("a format-1 snapshot (before secrets) restores with no secret", () => {
   assert.equal(restored.nodeCount, sm.nodeCount);
 });
 
-test("peekCommand reads kind and session id", () => {
-  const bytes = encodeCommand({ wallTimeMs: 123, sessionId: -5n, identities: [{ scheme: "ip", id: "127.0.0.1" }], body: { kind: "closeSession" } });
-  assert.deepEqual(peekCommand(bytes), { kind: "closeSession", sessionId: -5n });
+test("peekCommand reads kind, session id and owner", () => {
+  const bytes = encodeCommand({ wallTimeMs: 123, sessionId: -5n, owner: 3, identities: [{ scheme: "ip", id: "127.0.0.1" }], body: { kind: "closeSession" } });
+  assert.deepEqual(peekCommand(bytes), { kind: "closeSession", sessionId: -5n, owner: 3 });
   assert.equal(peekCommand(bytes.subarray(0, 5)), undefined);
 });

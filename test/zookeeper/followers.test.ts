@@ -7,7 +7,8 @@
 // only by pings to a follower does not expire (the follower reports its touches to the leader),
 // while a vanished client's session expires and its ephemeral disappears on every node; a session
 // that moves to a node that has not yet applied its last write waits for it (lastZxidSeen) rather
-// than reading the past. Method: startTestCluster({ nodes: 3 }) in-process (real TCP between the
+// than reading the past; a session that moves to another node leaves its old connection stale
+// (SessionMoved on its writes and reads). Method: startTestCluster({ nodes: 3 }) in-process (real TCP between the
 // nodes, real storage); clients are node-zookeeper-client, synod's TypeScript client and RawZk
 // (wire level), each connected to ONE node's ZooKeeper port. Which node leads is read from the
 // runtime; the lag in the session-move test is made by holding the follower's coordination
@@ -17,6 +18,7 @@ import assert from "node:assert/strict";
 import { startTestCluster, type SynodNode, type TestCluster } from "../../src/synod.js";
 import { ZooKeeperClient } from "../../src/zookeeper/client/index.js";
 import { EventType, OpCode } from "../../src/zookeeper/protocol/constants.js";
+import { ErrorCode } from "../../src/zookeeper/protocol/errors.js";
 import { fourLetterWord } from "../helpers/zookeeper-server.js";
 import { OPEN_ACL, RawZk } from "./raw-zk.js";
 import { zookeeper, buf, call, type Watcher, type Stat, type ZkClient } from "./nzc.js";
@@ -274,6 +276,35 @@ describe("ZooKeeper clients on every node of a three-node cluster", () => {
     // A client claiming a zxid no node has, with no session: a follower waits briefly, then closes without a reply.
     const ahead = await RawZk.connect(b.zookeeperPort, { lastZxidSeen: 1n << 60n });
     assert.equal(ahead, undefined, "closed without a ConnectResponse");
+  });
+
+  test("SessionMoved across nodes: after a session moves to another node, its old connection's writes and reads fail with SessionMoved; moving back makes the other one stale", async (t) => {
+    const [a, b] = followers;
+    const first = await RawZk.connect(a.zookeeperPort, { timeoutMs: 10_000 });
+    assert.ok(first);
+    t.after(() => first.drop());
+    assert.equal((await first.call(OpCode.create, { path: "/moved", data: buf("a"), acl: OPEN_ACL, flags: 0 })).err, 0);
+    assert.equal((await first.call(OpCode.create, { path: "/moved-eph", data: null, acl: OPEN_ACL, flags: 1 })).err, 0);
+    // The client reconnects its session to node b while the connection to node a is still open.
+    const second = await RawZk.connect(b.zookeeperPort, { sessionId: first.sessionId, passwd: first.passwd, lastZxidSeen: 0n, timeoutMs: 10_000 });
+    assert.ok(second);
+    t.after(() => second.drop());
+    assert.equal(second.sessionId, first.sessionId);
+    assert.equal((await first.call(OpCode.setData, { path: "/moved", data: buf("stale"), version: -1 })).err, ErrorCode.sessionMoved, "a write through the node the session left");
+    await waitFor("node a applied the move", 10_000, () => coordOf(a)!.appliedSlot >= coordOf(cluster.nodes.find((n) => n.runtime.group("coord")?.isLeaderReady)!)!.appliedSlot);
+    assert.equal((await first.call(OpCode.exists, { path: "/moved", watch: false })).err, ErrorCode.sessionMoved, "a read there too, once node a applied the move");
+    assert.equal((await second.call(OpCode.setData, { path: "/moved", data: buf("b"), version: -1 })).err, 0, "the new connection writes");
+    const eph = await second.call(OpCode.exists, { path: "/moved-eph", watch: false });
+    assert.equal((eph.body as { stat: { ephemeralOwner: bigint } }).stat.ephemeralOwner, first.sessionId, "the ephemeral stayed with the session");
+    // Back to node a: now node b's connection is the stale one.
+    const third = await RawZk.connect(a.zookeeperPort, { sessionId: first.sessionId, passwd: first.passwd, lastZxidSeen: 0n, timeoutMs: 10_000 });
+    assert.ok(third);
+    t.after(() => third.drop());
+    assert.equal((await second.call(OpCode.setData, { path: "/moved", data: buf("stale"), version: -1 })).err, ErrorCode.sessionMoved);
+    assert.equal((await third.call(OpCode.setData, { path: "/moved", data: buf("c"), version: -1 })).err, 0);
+    const read = await third.call(OpCode.getData, { path: "/moved", watch: false });
+    assert.equal(Buffer.from((read.body as { data: Uint8Array }).data).toString(), "c", "no stale write landed");
+    await third.call(OpCode.closeSession, null);
   });
 
   test("a follower cut off from the cluster closes its clients (it cannot keep their sessions alive); the session continues on another node", async (t) => {
