@@ -122,6 +122,11 @@ export class NodeRuntime {
     for (const peer of peers) if (peer !== this.options.nodeId) this.peers.add(peer);
   }
 
+  /** The peers this node knows (configured or discovered), ascending. */
+  peerIds(): number[] {
+    return [...this.peers].sort((a, b) => a - b);
+  }
+
   /** Whether the transport currently has a live connection to a peer. */
   isPeerConnected(peer: number): boolean {
     return this.options.transport?.isConnected(peer) ?? false;

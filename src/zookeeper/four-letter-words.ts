@@ -39,7 +39,7 @@ export interface ConnectionView {
 
 /** What the words report, gathered by the server at the moment of the request. */
 export interface ServerView {
-  mode: "standalone" | "leader" | "follower";
+  mode: "standalone" | "leader" | "follower" | "observer";
   serving: boolean;
   zxid: bigint;
   nodeCount: number;

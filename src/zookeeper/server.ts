@@ -407,6 +407,21 @@ export class ZooKeeperServer {
 
   // ---- leader duties: the session secret, session expiry, container/TTL cleanup
 
+  /**
+   * Every other node of the cluster follows the coordination group as a learner (one at a time,
+   * as the metadata group adds them): it holds the tree and serves clients like a follower, as
+   * ZooKeeper's observers do, without counting toward any quorum.
+   */
+  private addLearners(): void {
+    const membership = this.group.status().membership;
+    const members = new Set<number>([...membership.voters, ...membership.learners]);
+    const missing = this.options.runtime.peerIds().find((id) => !members.has(id));
+    if (missing === undefined) return;
+    if (this.group.proposeMembership({ kind: "addLearner", replicaId: missing }) === "ok") {
+      this.logger.info({ learner: missing }, "adding a node to the coordination group as a learner (it serves ZooKeeper clients)");
+    }
+  }
+
   private leaderDuties(): void {
     if (this.closed || this.group === undefined) return;
     const now = this.options.clock.monotonicMs();
@@ -430,6 +445,7 @@ export class ZooKeeperServer {
       this.lastContainerCheckMs = now;
       this.logger.info({ sessions: this.tracker.size }, "coordination leader: tracking sessions");
     }
+    this.addLearners();
     if (this.sm.sessionSecret === null && !this.secretProposed) {
       this.secretProposed = true;
       void this.propose({ kind: "setSecret", secret: randomBytes(32) }, 0n, []).then((outcome) => {
@@ -1351,7 +1367,8 @@ export class ZooKeeperServer {
     let outstanding = 0;
     for (const c of this.connections.values()) outstanding += c.tasks.length;
     const status = this.group?.status();
-    const mode = this.options.voters.length === 1 ? "standalone" : status?.role === "leader" ? "leader" : "follower";
+    const voter = status === undefined || (status.membership.voters as readonly number[]).includes(this.options.runtime.nodeId);
+    const mode = this.options.voters.length === 1 ? "standalone" : status?.role === "leader" ? "leader" : voter ? "follower" : "observer";
     return {
       mode,
       serving: this.serving,
