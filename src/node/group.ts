@@ -125,8 +125,12 @@ export function storedCommands(payload: Uint8Array): { slot: number; commands: U
   return { slot: entry.slot, commands: entryCommands(entry) };
 }
 
+/** A local proposal waiting for its apply; proposals are applied in the order they were made. */
 interface Waiter<R> {
-  resolve(outcome: ProposeOutcome<R>): void;
+  readonly slot: number;
+  readonly index: number;
+  readonly startedMs: number;
+  readonly callback: (outcome: ProposeOutcome<R>) => void;
 }
 
 interface ReadWaiter {
@@ -156,7 +160,9 @@ interface InFlight {
 export class ReplicatedGroup<R> {
   readonly groupId: string;
   private readonly replica: Replica;
-  private readonly waiters = new Map<string, Waiter<R>>();
+  /** Local proposals in (slot, index) order, from waitersHead on (a queue without shifting). */
+  private waiters: Array<Waiter<R> | undefined> = [];
+  private waitersHead = 0;
   private readonly readWaiters = new Map<number, ReadWaiter>();
   /** Reads confirmed by the leader but waiting for apply to reach their slot. */
   private readonly readsAwaitingApply: Array<{ slot: number; waiter: ReadWaiter }> = [];
@@ -340,9 +346,18 @@ export class ReplicatedGroup<R> {
    * risks).
    */
   propose(data: Uint8Array | readonly Uint8Array[], onLocallyDurable?: () => void): Promise<ProposeOutcome<R>> {
-    if (this.closed || this.failed) return Promise.resolve({ ok: false, reason: "closed" });
+    return new Promise((resolve) => this.proposeWith(data, resolve, onLocallyDurable));
+  }
+
+  /**
+   * propose() with a callback instead of a promise (the ZooKeeper write path answers from inside
+   * the apply and needs no promise per write). `callback` runs exactly once: after the local apply,
+   * or when the proposal is refused or lost (synchronously for a refusal).
+   */
+  proposeWith(data: Uint8Array | readonly Uint8Array[], callback: (outcome: ProposeOutcome<R>) => void, onLocallyDurable?: () => void): void {
+    if (this.closed || this.failed) return callback({ ok: false, reason: "closed" });
     const result = this.guard(() => this.replica.propose({ data }));
-    if (result === undefined) return Promise.resolve({ ok: false, reason: "closed" });
+    if (result === undefined) return callback({ ok: false, reason: "closed" });
     switch (result.kind) {
       case "ok": {
         this.schedule();
@@ -351,25 +366,40 @@ export class ReplicatedGroup<R> {
           list.push(onLocallyDurable);
           this.durableCallbacks.set(result.slot, list);
         }
-        const started = performance.now();
-        const observe = this.options.onCommitLatency;
-        return new Promise((resolve) =>
-          this.waiters.set(`${result.slot}:${result.index}`, {
-            resolve: observe
-              ? (outcome) => {
-                  if (outcome.ok) observe((performance.now() - started) / 1000);
-                  resolve(outcome);
-                }
-              : resolve,
-          }),
-        );
+        const last = this.waiters.length > this.waitersHead ? this.waiters[this.waiters.length - 1]! : undefined;
+        // Proposals are made in log order within a leadership; one that is not (a new ballot
+        // re-used slots) means the older waiters' outcome is unknown: they are reported lost.
+        if (last !== undefined && !(result.slot > last.slot || (result.slot === last.slot && result.index > last.index))) this.failProposals("leadershipLost");
+        this.waiters.push({ slot: result.slot, index: result.index, startedMs: performance.now(), callback });
+        return;
       }
       case "notLeader":
-        return Promise.resolve({ ok: false, reason: "notLeader", leaderId: result.leaderHint });
+        return callback({ ok: false, reason: "notLeader", leaderId: result.leaderHint });
       case "backpressure":
-        return Promise.resolve({ ok: false, reason: "backpressure" });
+        return callback({ ok: false, reason: "backpressure" });
       case "tooLarge":
-        return Promise.resolve({ ok: false, reason: "tooLarge" });
+        return callback({ ok: false, reason: "tooLarge" });
+    }
+  }
+
+  /** The oldest waiting proposal, if it is the command at (slot, index); earlier ones that were skipped are failed. */
+  private takeWaiter(slot: number, index: number): Waiter<R> | undefined {
+    for (;;) {
+      const waiter = this.waiters[this.waitersHead];
+      if (waiter === undefined) return undefined;
+      if (waiter.slot > slot || (waiter.slot === slot && waiter.index > index)) return undefined;
+      this.waiters[this.waitersHead++] = undefined;
+      if (this.waitersHead === this.waiters.length) {
+        this.waiters = [];
+        this.waitersHead = 0;
+      } else if (this.waitersHead >= 1024 && this.waitersHead * 2 >= this.waiters.length) {
+        this.waiters = this.waiters.slice(this.waitersHead);
+        this.waitersHead = 0;
+      }
+      if (waiter.slot === slot && waiter.index === index) return waiter;
+      // Never expected (a leader's own entries are applied in order or it loses leadership, which
+      // fails every waiter): a proposal passed over is reported lost rather than left waiting.
+      waiter.callback({ ok: false, reason: "leadershipLost", leaderId: this.leaderIdValue });
     }
   }
 
@@ -626,11 +656,16 @@ export class ReplicatedGroup<R> {
     for (const listener of this.roleListeners) listener(role, leaderId);
   }
 
+  private failProposals(reason: "leadershipLost" | "closed"): void {
+    const waiters = this.waiters.slice(this.waitersHead).filter((w): w is Waiter<R> => w !== undefined);
+    this.waiters = [];
+    this.waitersHead = 0;
+    for (const w of waiters) w.callback({ ok: false, reason, leaderId: this.leaderIdValue });
+  }
+
   private failWaiters(reason: "leadershipLost" | "closed"): void {
-    const waiters = [...this.waiters.values()];
-    this.waiters.clear();
     this.durableCallbacks.clear();
-    for (const w of waiters) w.resolve({ ok: false, reason, leaderId: this.leaderIdValue });
+    this.failProposals(reason);
     const reads = [...this.readWaiters.values(), ...this.readsAwaitingApply.map((r) => r.waiter)];
     this.readWaiters.clear();
     this.readsAwaitingApply.length = 0;
@@ -646,10 +681,10 @@ export class ReplicatedGroup<R> {
         for (let index = 0; index < commands.length; index++) {
           const position: LogPosition = { slot: entry.slot, index };
           const result = this.options.stateMachine.apply(commands[index].data, position);
-          const waiter = this.waiters.get(`${entry.slot}:${index}`);
+          const waiter = this.waitersHead < this.waiters.length ? this.takeWaiter(entry.slot, index) : undefined;
           if (waiter) {
-            this.waiters.delete(`${entry.slot}:${index}`);
-            waiter.resolve({ ok: true, result, slot: entry.slot });
+            this.options.onCommitLatency?.((performance.now() - waiter.startedMs) / 1000);
+            waiter.callback({ ok: true, result, slot: entry.slot });
           }
         }
         this.appliedBytesSinceSnapshot += entry.data.length;
