@@ -48,6 +48,7 @@ import { SnapshotStore, type SnapshotInfo } from "../storage/snapshot-store.js";
 import type { StorageFsyncPolicy } from "../storage/fsync-policy.js";
 import { mkdir } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
+import { Deque } from "../util/deque.js";
 import { join } from "node:path";
 
 /** Longest stretch of snapshot serialization between two turns of the event loop. */
@@ -160,9 +161,8 @@ interface InFlight {
 export class ReplicatedGroup<R> {
   readonly groupId: string;
   private readonly replica: Replica;
-  /** Local proposals in (slot, index) order, from waitersHead on (a queue without shifting). */
-  private waiters: Array<Waiter<R> | undefined> = [];
-  private waitersHead = 0;
+  /** Local proposals in (slot, index) order. */
+  private readonly waiters = new Deque<Waiter<R>>();
   private readonly readWaiters = new Map<number, ReadWaiter>();
   /** Reads confirmed by the leader but waiting for apply to reach their slot. */
   private readonly readsAwaitingApply: Array<{ slot: number; waiter: ReadWaiter }> = [];
@@ -366,7 +366,7 @@ export class ReplicatedGroup<R> {
           list.push(onLocallyDurable);
           this.durableCallbacks.set(result.slot, list);
         }
-        const last = this.waiters.length > this.waitersHead ? this.waiters[this.waiters.length - 1]! : undefined;
+        const last = this.waiters.peekLast();
         // Proposals are made in log order within a leadership; one that is not (a new ballot
         // re-used slots) means the older waiters' outcome is unknown: they are reported lost.
         if (last !== undefined && !(result.slot > last.slot || (result.slot === last.slot && result.index > last.index))) this.failProposals("leadershipLost");
@@ -385,17 +385,10 @@ export class ReplicatedGroup<R> {
   /** The oldest waiting proposal, if it is the command at (slot, index); earlier ones that were skipped are failed. */
   private takeWaiter(slot: number, index: number): Waiter<R> | undefined {
     for (;;) {
-      const waiter = this.waiters[this.waitersHead];
+      const waiter = this.waiters.peek();
       if (waiter === undefined) return undefined;
       if (waiter.slot > slot || (waiter.slot === slot && waiter.index > index)) return undefined;
-      this.waiters[this.waitersHead++] = undefined;
-      if (this.waitersHead === this.waiters.length) {
-        this.waiters = [];
-        this.waitersHead = 0;
-      } else if (this.waitersHead >= 1024 && this.waitersHead * 2 >= this.waiters.length) {
-        this.waiters = this.waiters.slice(this.waitersHead);
-        this.waitersHead = 0;
-      }
+      this.waiters.shift();
       if (waiter.slot === slot && waiter.index === index) return waiter;
       // Never expected (a leader's own entries are applied in order or it loses leadership, which
       // fails every waiter): a proposal passed over is reported lost rather than left waiting.
@@ -657,10 +650,7 @@ export class ReplicatedGroup<R> {
   }
 
   private failProposals(reason: "leadershipLost" | "closed"): void {
-    const waiters = this.waiters.slice(this.waitersHead).filter((w): w is Waiter<R> => w !== undefined);
-    this.waiters = [];
-    this.waitersHead = 0;
-    for (const w of waiters) w.callback({ ok: false, reason, leaderId: this.leaderIdValue });
+    for (const w of this.waiters.drain()) w.callback({ ok: false, reason, leaderId: this.leaderIdValue });
   }
 
   private failWaiters(reason: "leadershipLost" | "closed"): void {
@@ -681,7 +671,7 @@ export class ReplicatedGroup<R> {
         for (let index = 0; index < commands.length; index++) {
           const position: LogPosition = { slot: entry.slot, index };
           const result = this.options.stateMachine.apply(commands[index].data, position);
-          const waiter = this.waitersHead < this.waiters.length ? this.takeWaiter(entry.slot, index) : undefined;
+          const waiter = this.waiters.length > 0 ? this.takeWaiter(entry.slot, index) : undefined;
           if (waiter) {
             this.options.onCommitLatency?.((performance.now() - waiter.startedMs) / 1000);
             waiter.callback({ ok: true, result, slot: entry.slot });

@@ -82,16 +82,21 @@ function open(dir: string, sm: StateMachine<number>, snapshotEveryBytes?: number
   });
 }
 
+/** Opens the group in `dir` over `sm`, ticking, and waits until it leads (closed after the test). */
+async function openAsLeader(t: TestContext, dir: string, sm: StateMachine<number>): Promise<ReplicatedGroup<number>> {
+  const group = await open(dir, sm);
+  const ticker = setInterval(() => group.tick(), 10);
+  t.after(() => clearInterval(ticker));
+  t.after(() => group.close());
+  group.campaign();
+  await until(() => group.isLeaderReady);
+  return group;
+}
+
 /** Reopens the group in `dir` with a fresh ListMachine, ticking, and waits until it leads. */
 async function reopenAsLeader(t: TestContext, dir: string): Promise<{ restored: ListMachine; again: ReplicatedGroup<number> }> {
   const restored = new ListMachine();
-  const again = await open(dir, restored);
-  const ticker = setInterval(() => again.tick(), 10);
-  t.after(() => clearInterval(ticker));
-  t.after(() => again.close());
-  again.campaign();
-  await until(() => again.isLeaderReady);
-  return { restored, again };
+  return { restored, again: await openAsLeader(t, dir, restored) };
 }
 
 test("a single-voter group leads, applies proposals in order, and recovers them after restart", async (t) => {
@@ -121,11 +126,7 @@ test("a single-voter group leads, applies proposals in order, and recovers them 
 test("a close while a snapshot streams abandons it: no snapshot or unfinished file is left, and a restart replays the log", async (t) => {
   const dir = tempDir(t);
   const sm = new StreamingListMachine();
-  const group = await open(dir, sm);
-  const ticker = setInterval(() => group.tick(), 10);
-  t.after(() => clearInterval(ticker));
-  group.campaign();
-  await until(() => group.isLeaderReady);
+  const group = await openAsLeader(t, dir, sm);
   for (let i = 0; i < 300; i++) await group.propose(new TextEncoder().encode(`v${i}`));
   // The capture streams 300 items at a millisecond each; the close lands in the middle of it.
   const snapshot = group.snapshotNow();
@@ -141,11 +142,7 @@ test("a close while a snapshot streams abandons it: no snapshot or unfinished fi
 test("a streamed snapshot is the state where it began, while proposals go on being applied; restart restores it and replays the rest", async (t) => {
   const dir = tempDir(t);
   const sm = new StreamingListMachine();
-  const group = await open(dir, sm);
-  const ticker = setInterval(() => group.tick(), 10);
-  t.after(() => clearInterval(ticker));
-  group.campaign();
-  await until(() => group.isLeaderReady);
+  const group = await openAsLeader(t, dir, sm);
   const encode = (i: number): Uint8Array => new TextEncoder().encode(`v${i}`);
   for (let i = 0; i < 200; i++) await group.propose(encode(i));
   // The capture streams 200 items at a millisecond each; proposals keep landing meanwhile.

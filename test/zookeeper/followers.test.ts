@@ -20,6 +20,7 @@ import { ZooKeeperClient } from "../../src/zookeeper/client/index.js";
 import { EventType, OpCode } from "../../src/zookeeper/protocol/constants.js";
 import { ErrorCode } from "../../src/zookeeper/protocol/errors.js";
 import { fourLetterWord } from "../helpers/zookeeper-server.js";
+import { delay, waitFor } from "../helpers/wait.js";
 import { OPEN_ACL, RawZk } from "./raw-zk.js";
 import { zookeeper, buf, call, type Watcher, type Stat, type ZkClient } from "./nzc.js";
 
@@ -29,15 +30,6 @@ function getData(client: ZkClient, path: string, watcher?: Watcher): Promise<{ d
   return new Promise((resolve, reject) => client.getData(path, watcher, (error, data, stat) => (error ? reject(error) : resolve({ data, stat }))));
 }
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, timeoutMs: number, predicate: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(20);
-  }
-}
 
 /** node-zookeeper-client connected to exactly one server; closed when the test ends. */
 async function nzc(t: { after(fn: () => void): void }, connectString: string, sessionTimeoutMs = 10_000): Promise<ZkClient> {

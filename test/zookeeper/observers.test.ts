@@ -11,18 +11,10 @@ import { startTestCluster, type SynodNode, type TestCluster } from "../../src/sy
 import { OpCode } from "../../src/zookeeper/protocol/constants.js";
 import { ErrorCode } from "../../src/zookeeper/protocol/errors.js";
 import { fourLetterWord } from "../helpers/zookeeper-server.js";
+import { waitFor } from "../helpers/wait.js";
 import { OPEN_ACL, RawZk } from "./raw-zk.js";
 import { buf } from "./nzc.js";
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, timeoutMs: number, predicate: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(20);
-  }
-}
 
 const coordOf = (node: SynodNode) => node.runtime.group("coord");
 

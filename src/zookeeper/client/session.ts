@@ -38,7 +38,7 @@ import type { Random } from "../../util/random.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 import { systemClock } from "../../node/system-clock.js";
 import { Connection } from "./connection.js";
-import { Deque } from "./deque.js";
+import { Deque } from "../../util/deque.js";
 import {
   AuthFailedError,
   BadArgumentsError,

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { BadArgumentsError } from "../../../src/zookeeper/client/errors.js";
 import { parseConnectString, toClientPath, toServerPath, validatePath } from "../../../src/zookeeper/client/paths.js";
 import { WatchRegistry, type Watcher } from "../../../src/zookeeper/client/watches.js";
-import { Deque } from "../../../src/zookeeper/client/deque.js";
+import { Deque } from "../../../src/util/deque.js";
 import { sequenceOf, sortBySequence } from "../../../src/recipes/common.js";
 
 const SEED = 20261124;

@@ -1,5 +1,6 @@
-// A FIFO with O(1) amortized push and shift (Array.prototype.shift is O(n) and the client's
-// request pipeline shifts once per reply). Consumed slots are dropped in batches.
+// A FIFO with O(1) amortized push and shift (Array.prototype.shift is O(n); the ZooKeeper client's
+// request pipeline and a group's proposal waiters shift once per reply). Consumed slots are
+// dropped in batches.
 
 export class Deque<T> {
   private items: Array<T | undefined> = [];
@@ -15,6 +16,11 @@ export class Deque<T> {
 
   peek(): T | undefined {
     return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  /** The newest item. */
+  peekLast(): T | undefined {
+    return this.head < this.items.length ? this.items[this.items.length - 1] : undefined;
   }
 
   shift(): T | undefined {
