@@ -23,10 +23,12 @@ export type PlantedBug =
   /** A Ready handed out while others are in flight releases its replies before its persist. */
   | "pipelineEarlyReplies"
   /** An acceptor sends its Promise at once, before the promised ballot is durable. */
-  | "promiseBeforePersist";
+  | "promiseBeforePersist"
+  /** An acceptor accepts entries from a ballot lower than the one it promised. */
+  | "acceptLowerBallot";
 
 /** Every planted bug, for the mutation test and the CLI. */
-export const PLANTED_BUGS: readonly PlantedBug[] = ["commitWithoutMatch", "ignorePromises", "adoptLowestBallot", "readBeforeOwnCommit", "pipelineUnheld", "pipelineEarlyReplies", "promiseBeforePersist"];
+export const PLANTED_BUGS: readonly PlantedBug[] = ["commitWithoutMatch", "ignorePromises", "adoptLowestBallot", "readBeforeOwnCommit", "pipelineUnheld", "pipelineEarlyReplies", "promiseBeforePersist", "acceptLowerBallot"];
 
 export interface ReplicaOptions {
   readonly id: ReplicaId;

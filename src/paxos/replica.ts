@@ -1030,7 +1030,8 @@ export class Replica {
 
   private handleAccept(m: AcceptMessage): void {
     if (m.ballot.replicaId !== m.from) return;
-    if (!this.followLeader(m.from, m.ballot, "accept")) return;
+    const lowerAccepted = this.o.plantedBug === "acceptLowerBallot" && compareBallots(m.ballot, this.promised) < 0;
+    if (!lowerAccepted && !this.followLeader(m.from, m.ballot, "accept")) return;
     const prevOk =
       m.prevSlot <= this.commit ||
       (m.prevSlot <= this.matched &&
