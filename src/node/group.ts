@@ -853,12 +853,6 @@ export class ReplicatedGroup<R> {
   }
 
   /**
-   * The state machine's image at this moment. A state machine that can stream its image
-   * (copy-on-write) is read in slices of SNAPSHOT_SLICE_MS between which the event loop runs, so
-   * a large image (a coordination tree of millions of nodes) never stops the node; applies go on
-   * meanwhile. Undefined when a snapshot install or close overtook the stream.
-   */
-  /**
    * The state machine's image in chunks, read in slices of at most SNAPSHOT_SLICE_MS between which
    * the event loop serves other work; throws SnapshotAbandoned once the group closes or a
    * snapshot from the leader is installed (the image would describe a replaced state).

@@ -345,6 +345,11 @@ export class ZooKeeperServer {
     return this.group.isLeaderReady || this.options.runtime.leaderOf(COORD_GROUP_ID) !== undefined;
   }
 
+  /** This node's replica takes proposals itself (it leads, ready or not yet); otherwise they are forwarded. */
+  private get proposesLocally(): boolean {
+    return this.isLeader || this.group.role === "leader";
+  }
+
   /** This node leads the coordination group (ready): proposals go straight to its replica. */
   private get isLeader(): boolean {
     return this.group.isLeaderReady;
@@ -504,17 +509,6 @@ export class ZooKeeperServer {
     ) as Buffer;
   }
 
-  /** Proposes a command and resolves with its result code once the LEADER has applied it (undefined: not applied). */
-  private async proposeAtLeader(body: CommandBody, sessionId: bigint): Promise<{ err: number } | undefined> {
-    const bytes = this.encode(body, sessionId, []);
-    if (this.isLeader || this.group.role === "leader") {
-      const outcome = await this.group.propose(bytes);
-      return outcome.ok ? { err: outcome.result.err } : undefined;
-    }
-    const forwarded = await this.options.runtime.proposeToLeader<CoordApplyResult>(COORD_GROUP_ID, bytes, { once: true });
-    return forwarded.ok ? { err: forwarded.result.err } : undefined;
-  }
-
   /**
    * Proposes a command through the group's leader and resolves once it is applied HERE;
    * undefined when it was not applied (refused, or this node cannot know the outcome). On a
@@ -531,16 +525,17 @@ export class ZooKeeperServer {
    * The one way commands reach the group. As the leader: proposed to the local replica (resolves
    * after the local apply, with the full result). As a follower: forwarded to the leader ONCE (a
    * retry could apply a client's write twice, or after a later one of its writes), then this node
-   * waits until it has applied the command's zxid itself, so the session's next read here sees it.
+   * waits until it has applied the command's zxid itself, so the session's next read here sees it
+   * (unless `waitHere` is false: then the leader's apply is enough).
    */
-  private async submit(bytes: Buffer): Promise<Submitted> {
-    if (this.isLeader || this.group.role === "leader") {
+  private async submit(bytes: Buffer, waitHere = true): Promise<Submitted> {
+    if (this.proposesLocally) {
       const outcome = await this.group.propose(bytes);
       return outcome.ok ? { ok: true, result: outcome.result, local: true } : { ok: false, reason: outcome.reason };
     }
     const forwarded = await this.options.runtime.proposeToLeader<CoordApplyResult>(COORD_GROUP_ID, bytes, { once: true });
     if (!forwarded.ok) return { ok: false, reason: forwarded.reason };
-    if (!(await this.appliedThrough(forwarded.result.zxid, APPLY_WAIT_MS))) return { ok: false, reason: "notAppliedHere" };
+    if (waitHere && !(await this.appliedThrough(forwarded.result.zxid, APPLY_WAIT_MS))) return { ok: false, reason: "notAppliedHere" };
     return { ok: true, result: forwarded.result, local: false };
   }
 
@@ -995,7 +990,8 @@ export class ZooKeeperServer {
     // leader's apply is awaited, not this node's: a node that trails still takes the session at
     // once (its reads wait for lastZxidSeen in serve), and every write of the new connection is
     // proposed after the move.
-    void this.proposeAtLeader({ kind: "moveSession" }, sessionId).then((result) => {
+    void this.submit(this.encode({ kind: "moveSession" }, sessionId, []), false).then((outcome) => {
+      const result = outcome.ok ? outcome.result : undefined;
       if (connection.state === "closing") {
         slot.resolve(null);
       } else if (result === undefined || result.err !== 0) {
@@ -1203,7 +1199,7 @@ export class ZooKeeperServer {
         done();
       }
     };
-    if (this.isLeader || this.group.role === "leader") {
+    if (this.proposesLocally) {
       // The write is answered from inside its apply (onApplied); the callback only matters when
       // the proposal is refused or lost. No promise per write.
       this.group.proposeWith(bytes, (outcome) => {
